@@ -1,0 +1,13 @@
+// The list of commands. Each entry adds one command (and its sub-commands) to the program.
+// A command's action reports its outcome with setExitCode(code).
+
+import type { Command } from 'commander';
+
+export type RegisterCommand = (program: Command) => void;
+
+export const commands: RegisterCommand[] = [];
+
+/** Records the exit code of the running action (0 ok, 1 check failed, 2 bad input). */
+export function setExitCode(code: number): void {
+  process.exitCode = code;
+}
