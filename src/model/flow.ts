@@ -19,6 +19,8 @@ export interface Counters {
   packets: number;
   /** Bytes of IP packets (headers included). */
   bytes: number;
+  /** Bytes of transport payload (TCP stream bytes, UDP datagram payloads). */
+  payloadBytes?: number;
 }
 
 export interface DnsAnswer {
