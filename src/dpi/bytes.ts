@@ -1,0 +1,113 @@
+// Small bounded readers shared by the protocol probes. Every reader answers "out of range"
+// with -1 or undefined instead of throwing, because probe input is adversarial and may be cut
+// anywhere by the bounded stream prefix.
+
+import type { ProbeResult } from './types.js';
+
+export function u8(b: Buffer, at: number): number {
+  return at >= 0 && at < b.length ? (b[at] as number) : -1;
+}
+
+export function u16(b: Buffer, at: number): number {
+  return at >= 0 && at + 2 <= b.length ? b.readUInt16BE(at) : -1;
+}
+
+export function u24(b: Buffer, at: number): number {
+  return at >= 0 && at + 3 <= b.length ? b.readUIntBE(at, 3) : -1;
+}
+
+export function u32(b: Buffer, at: number): number {
+  return at >= 0 && at + 4 <= b.length ? b.readUInt32BE(at) : -1;
+}
+
+export function u16le(b: Buffer, at: number): number {
+  return at >= 0 && at + 2 <= b.length ? b.readUInt16LE(at) : -1;
+}
+
+/**
+ * Compares the start of `b` with a fixed ASCII literal: 'match' when it is all there,
+ * 'need-more' when `b` is a proper prefix of it, 'no' on the first differing byte.
+ */
+export function literal(b: Buffer, text: string, at = 0, ignoreCase = false): ProbeResult {
+  for (let i = 0; i < text.length; i++) {
+    const c = u8(b, at + i);
+    if (c < 0) return 'need-more';
+    const want = text.charCodeAt(i);
+    if (c !== want && !(ignoreCase && (c | 0x20) === (want | 0x20) && isAlpha(want))) return 'no';
+  }
+  return 'match';
+}
+
+function isAlpha(c: number): boolean {
+  return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+}
+
+/** True when every byte of b[start, end) is printable ASCII or a tab. */
+export function isPrintable(b: Buffer, start = 0, end = b.length): boolean {
+  const stop = Math.min(end, b.length);
+  for (let i = start; i < stop; i++) {
+    const c = b[i] as number;
+    if ((c < 0x20 && c !== 0x09) || c > 0x7e) return false;
+  }
+  return true;
+}
+
+/** Index of the first CRLF (or bare LF) at or after `from`, looking at most `max` bytes ahead; -1 if none. */
+export function lineEnd(b: Buffer, from = 0, max = 1024): number {
+  const stop = Math.min(b.length, from + max);
+  for (let i = from; i < stop; i++) if (b[i] === 0x0a) return i;
+  return -1;
+}
+
+/** One text line without its terminator, or undefined when it is not complete within `max` bytes. */
+export function line(b: Buffer, from = 0, max = 1024): string | undefined {
+  const end = lineEnd(b, from, max);
+  if (end < 0) return undefined;
+  const stop = end > from && b[end - 1] === 0x0d ? end - 1 : end;
+  return b.toString('latin1', from, stop);
+}
+
+/** Reads a big-endian unsigned integer of 1 to 4 bytes; -1 when out of range. */
+export function uint(b: Buffer, at: number, size: number): number {
+  if (size < 1 || size > 4 || at < 0 || at + size > b.length) return -1;
+  return b.readUIntBE(at, size);
+}
+
+/** One BER/DER element header: identifier octet, definite length, and where its content lies. */
+export interface Tlv {
+  tag: number;
+  /** Offset of the content. */
+  start: number;
+  /** Offset just past the content (may lie beyond the buffer when the input is cut). */
+  end: number;
+}
+
+/**
+ * Reads a BER element header at `at` (single-octet tags only, definite lengths up to 4 octets).
+ * Returns 'need-more' when the header itself is cut, undefined when it is malformed.
+ */
+export function ber(b: Buffer, at: number): Tlv | 'need-more' | undefined {
+  const tag = u8(b, at);
+  const first = u8(b, at + 1);
+  if (tag < 0 || first < 0) return 'need-more';
+  if ((tag & 0x1f) === 0x1f) return undefined;
+  if (first < 0x80) return { tag, start: at + 2, end: at + 2 + first };
+  const n = first & 0x7f;
+  if (n === 0 || n > 4) return undefined;
+  const len = uint(b, at + 2, n);
+  if (len < 0) return 'need-more';
+  return { tag, start: at + 2 + n, end: at + 2 + n + len };
+}
+
+/** A BER INTEGER's value when it fits in 32 bits and lies inside the buffer; undefined otherwise. */
+export function berInt(b: Buffer, t: Tlv): number | undefined {
+  const len = t.end - t.start;
+  if (t.tag !== 0x02 || len < 1 || len > 4 || t.end > b.length) return undefined;
+  return b.readIntBE(t.start, len);
+}
+
+/** Folds a list of results: any 'no' wins, then any 'need-more', else 'match'. */
+export function all(...results: ProbeResult[]): ProbeResult {
+  if (results.includes('no')) return 'no';
+  return results.includes('need-more') ? 'need-more' : 'match';
+}

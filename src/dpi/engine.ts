@@ -1,0 +1,261 @@
+// Per-session application identification: the session table feeds each direction's new payload
+// here; every candidate protocol probes it until one matches (or all are eliminated), then the
+// winner's metadata extractor runs on a bounded budget. The result ends up in Flow.app/meta.
+
+import type { AppConfidence, FlowMeta } from '../model/flow.js';
+import { protocols as registry } from './registry.js';
+import type { Direction, ProbeContext, ProbeResult, ProtocolModule, Transport } from './types.js';
+
+export interface Identification {
+  /** Registry name, or "unknown". */
+  app: string;
+  confidence: AppConfidence;
+  meta: FlowMeta;
+  /** Nothing more will change: further input is ignored. */
+  done: boolean;
+}
+
+export interface IdentifierLimits {
+  /** TCP: bytes kept from the start of each direction's stream (probes see this prefix). */
+  prefixBytes: number;
+  /** Payload-bearing packets (both directions) after which an unidentified session gives up. */
+  probePackets: number;
+  /** Payload-bearing packets after identification during which refiners and the extractor still run. */
+  extractPackets: number;
+}
+
+export const defaultLimits: IdentifierLimits = { prefixBytes: 4096, probePackets: 24, extractPackets: 32 };
+
+type Phase = 'probing' | 'identified' | 'done';
+
+const C2S = 0;
+const S2C = 1;
+
+/** Candidate states, one per registry entry. */
+const ALIVE = 0;
+const ELIMINATED = 1;
+/** Not a candidate: wrong transport, or a refiner whose parent has not matched. */
+const IDLE = 2;
+
+/**
+ * Identifies one session's application protocol from its payload. Holds the bounded stream
+ * prefixes (TCP) or first datagrams (UDP) of both directions; everything else is counters.
+ */
+export class Identifier {
+  private readonly ctx: ProbeContext;
+  private readonly state: Uint8Array;
+  /** TCP stream prefixes, allocated on first payload of a direction. */
+  private readonly prefix: [Buffer | undefined, Buffer | undefined] = [undefined, undefined];
+  private readonly used = [0, 0];
+  /** TCP: a gap makes the rest of that direction's stream unusable for probing. */
+  private readonly gapped = [false, false];
+  /** UDP: the first datagram of each direction, for ProbeContext.other. */
+  private readonly first: [Buffer | undefined, Buffer | undefined] = [undefined, undefined];
+  private phase: Phase = 'probing';
+  private packets = 0;
+  private packetsSinceMatch = 0;
+  private payloadSeen = false;
+  private app: ProtocolModule | undefined;
+  /** The parent when `app` is a refinement of it, so the parent's extractor can finish too. */
+  private parent: ProtocolModule | undefined;
+  private refining = false;
+  /** Per direction: the extractor still wants input of that direction. */
+  private extracting: [boolean, boolean] = [false, false];
+  private parentExtracting: [boolean, boolean] = [false, false];
+  private readonly meta: FlowMeta = {};
+
+  constructor(
+    private readonly transport: Transport,
+    private readonly clientPort: number,
+    private readonly serverPort: number,
+    private readonly protocols: readonly ProtocolModule[] = registry,
+    private readonly limits: IdentifierLimits = defaultLimits,
+  ) {
+    this.ctx = { transport, clientPort, serverPort, other: Buffer.alloc(0) };
+    this.state = new Uint8Array(protocols.length);
+    protocols.forEach((p, i) => {
+      this.state[i] = p.refines === undefined && p.transports.includes(transport) ? ALIVE : IDLE;
+    });
+    if (!this.state.includes(ALIVE)) this.phase = 'done';
+  }
+
+  /** New payload of one direction: in-order stream bytes (TCP) or one datagram (UDP). */
+  feed(dir: Direction, data: Buffer): void {
+    if (this.phase === 'done' || data.length === 0) return;
+    const d = dir === 'c2s' ? C2S : S2C;
+    this.payloadSeen = true;
+    this.packets++;
+    if (this.phase === 'identified') this.packetsSinceMatch++;
+    const input = this.transport === 'tcp' ? this.appendStream(d, data) : this.datagram(d, data);
+    if (input !== undefined) {
+      this.ctx.other = this.view(1 - d);
+      if (this.phase === 'probing') this.probe(dir, input);
+      else this.step(dir, d, input);
+    }
+    this.checkBudget();
+  }
+
+  /** Bytes of this direction were lost (TCP): its prefix stops growing. */
+  feedGap(dir: Direction): void {
+    if (this.transport !== 'tcp' || this.phase === 'done') return;
+    this.gapped[dir === 'c2s' ? C2S : S2C] = true;
+    this.checkBudget();
+  }
+
+  result(): Identification {
+    const done = this.phase === 'done';
+    if (this.app !== undefined) return { app: this.app.name, confidence: 'dpi', meta: this.meta, done };
+    // A port is a guess, never evidence, and a session that carried nothing is not even a guess.
+    const guess = this.payloadSeen ? this.portGuess() : undefined;
+    return { app: guess?.name ?? 'unknown', confidence: guess ? 'port' : 'none', meta: this.meta, done };
+  }
+
+  /** Appends to the direction's prefix; undefined when nothing new can be added. */
+  private appendStream(d: number, data: Buffer): Buffer | undefined {
+    const used = this.used[d] as number;
+    const cap = this.limits.prefixBytes;
+    if (this.gapped[d] || used >= cap) return undefined;
+    const buf = (this.prefix[d] ??= Buffer.allocUnsafe(cap));
+    const n = data.copy(buf, used, 0, Math.min(data.length, cap - used));
+    this.used[d] = used + n;
+    return buf.subarray(0, used + n);
+  }
+
+  private datagram(d: number, data: Buffer): Buffer {
+    if (this.first[d] === undefined) this.first[d] = Buffer.from(data.subarray(0, this.limits.prefixBytes));
+    return data;
+  }
+
+  private view(d: number): Buffer {
+    if (this.transport !== 'tcp') return this.first[d] ?? EMPTY;
+    return this.prefix[d]?.subarray(0, this.used[d]) ?? EMPTY;
+  }
+
+  private probe(dir: Direction, input: Buffer): void {
+    let winner: ProtocolModule | undefined;
+    let alive = 0;
+    for (let i = 0; i < this.protocols.length; i++) {
+      if (this.state[i] !== ALIVE) continue;
+      const p = this.protocols[i] as ProtocolModule;
+      const r = safeProbe(p, input, dir, this.ctx);
+      if (r === 'no') {
+        this.state[i] = ELIMINATED;
+        continue;
+      }
+      alive++;
+      // Registry order breaks ties, except that a protocol on its own well-known port wins.
+      if (r === 'match' && (winner === undefined || (!this.onPort(winner) && this.onPort(p)))) winner = p;
+    }
+    if (winner !== undefined) this.identify(winner, dir, input);
+    else if (alive === 0) this.finish();
+  }
+
+  private identify(p: ProtocolModule, dir: Direction, input: Buffer): void {
+    this.app = p;
+    this.phase = 'identified';
+    this.extracting = [p.extract !== undefined, p.extract !== undefined];
+    for (let i = 0; i < this.protocols.length; i++) {
+      const q = this.protocols[i] as ProtocolModule;
+      if (q.refines === p.name && q.transports.includes(this.transport)) {
+        this.state[i] = ALIVE;
+        this.refining = true;
+      }
+    }
+    const d = dir === 'c2s' ? C2S : S2C;
+    // The other direction may already hold what the extractor (or a refiner) needs.
+    const other = this.view(1 - d);
+    if (other.length > 0) {
+      this.ctx.other = input;
+      this.step(dir === 'c2s' ? 's2c' : 'c2s', 1 - d, other);
+      this.ctx.other = other;
+    }
+    this.step(dir, d, input);
+  }
+
+  /** One input after identification: refiners probe, then the extractors read. */
+  private step(dir: Direction, d: number, input: Buffer): void {
+    if (this.phase !== 'identified') return;
+    if (this.refining) this.refine(dir, input);
+    const app = this.app as ProtocolModule;
+    if (this.extracting[d]) this.extracting[d] = safeExtract(app, input, dir, this.ctx, this.meta);
+    if (this.parent !== undefined && this.parentExtracting[d]) {
+      this.parentExtracting[d] = safeExtract(this.parent, input, dir, this.ctx, this.meta);
+    }
+    const wanting = this.extracting[C2S] || this.extracting[S2C] || this.parentExtracting[C2S] || this.parentExtracting[S2C];
+    if (!this.refining && !wanting) this.finish();
+  }
+
+  private refine(dir: Direction, input: Buffer): void {
+    const parent = this.app as ProtocolModule;
+    let undecided = false;
+    for (let i = 0; i < this.protocols.length; i++) {
+      const q = this.protocols[i] as ProtocolModule;
+      if (this.state[i] !== ALIVE || q.refines !== parent.name) continue;
+      const r = safeProbe(q, input, dir, this.ctx);
+      if (r === 'match') {
+        // The parent's extractor keeps its budget: an upgraded HTTP session still has its request line.
+        this.parent = parent;
+        this.parentExtracting = this.extracting;
+        this.app = q;
+        const has = q.extract !== undefined;
+        this.extracting = [has, has];
+        this.refining = false;
+        return;
+      }
+      if (r === 'no') this.state[i] = ELIMINATED;
+      else undecided = true;
+    }
+    this.refining = undecided;
+  }
+
+  private checkBudget(): void {
+    if (this.phase === 'probing' && (this.packets >= this.limits.probePackets || this.streamsFull())) this.finish();
+    else if (this.phase === 'identified' && (this.packetsSinceMatch >= this.limits.extractPackets || this.streamsFull())) {
+      this.finish();
+    }
+  }
+
+  private onPort(p: ProtocolModule): boolean {
+    return p.ports !== undefined && (p.ports.includes(this.serverPort) || p.ports.includes(this.clientPort));
+  }
+
+  /** A protocol whose well-known server port this session uses and whose probe did not rule it out. */
+  private portGuess(): ProtocolModule | undefined {
+    for (let i = 0; i < this.protocols.length; i++) {
+      const p = this.protocols[i] as ProtocolModule;
+      if (this.state[i] !== ELIMINATED && p.transports.includes(this.transport) && p.ports?.includes(this.serverPort)) return p;
+    }
+    return undefined;
+  }
+
+  private streamsFull(): boolean {
+    if (this.transport !== 'tcp') return false;
+    const cap = this.limits.prefixBytes;
+    return (this.gapped[C2S] || this.used[C2S] === cap) && (this.gapped[S2C] || this.used[S2C] === cap);
+  }
+
+  private finish(): void {
+    this.phase = 'done';
+    this.refining = false;
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+// A module that throws is a bug in that module, but one bad probe must not take the session table
+// down with it: a throw counts as 'no' (or "wants nothing more" for an extractor).
+function safeProbe(p: ProtocolModule, data: Buffer, dir: Direction, ctx: ProbeContext): ProbeResult {
+  try {
+    return p.probe(data, dir, ctx);
+  } catch {
+    return 'no';
+  }
+}
+
+function safeExtract(p: ProtocolModule, data: Buffer, dir: Direction, ctx: ProbeContext, meta: FlowMeta): boolean {
+  try {
+    return (p.extract as NonNullable<ProtocolModule['extract']>)(data, dir, ctx, meta);
+  } catch {
+    return false;
+  }
+}
