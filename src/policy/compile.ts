@@ -216,7 +216,9 @@ class Compiled implements CompiledPolicy {
     const toRules: number[][] = this.groups.map(() => []);
     this.rules.forEach((rule, r) => {
       for (const p of rule.ports.length === 0 ? [{ proto: 'any' as const }] : rule.ports) {
-        ports.push(PROTO_CODE[p.proto] as number, p.first ?? PORT_MIN, p.last ?? p.first ?? PORT_MAX);
+        // No first port means the whole protocol (`tcp/any`, `icmp`), whatever `last` says.
+        if (p.first === undefined) ports.push(PROTO_CODE[p.proto] as number, PORT_MIN, PORT_MAX);
+        else ports.push(PROTO_CODE[p.proto] as number, p.first, p.last ?? p.first);
       }
       this.portOff[r + 1] = ports.length;
       // A rule naming an unknown group can never match through it.
