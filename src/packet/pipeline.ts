@@ -1,0 +1,112 @@
+// The packet path end to end: capture reader → link → IP → defragmentation → transport → session
+// table → the consumer's SessionSink. runPipeline drives it from any capture input; PacketPipeline
+// takes records one by one for callers that own the reading loop (the live tap).
+
+import { CaptureParser, captureChunks, type CaptureInput, type CaptureRecord, type CaptureStats } from './capture.js';
+import { decodeIp, decodeTransport, emptyPacket, type DecodeDrop, type Packet } from './decode.js';
+import { DEFAULT_DEFRAG_LIMITS, Defragmenter, type DefragLimits, type DefragStats } from './defrag.js';
+import { decodeLink, emptyLink, type LinkInfo } from './link.js';
+import { SessionTable, type SessionLimits, type SessionSink, type SessionStats } from './session.js';
+
+export interface PipelineOptions {
+  sessions?: Partial<SessionLimits>;
+  defrag?: Partial<DefragLimits>;
+}
+
+export interface DecodeStats {
+  frames: number;
+  /** Frames of link types or EtherTypes that carry no IP (ARP, LLDP, ...), or unknown link types. */
+  notIp: number;
+  ipv4: number;
+  ipv6: number;
+  /** Packets that reached the session table. */
+  packets: number;
+  dropped: Record<DecodeDrop, number>;
+}
+
+export interface PipelineStats {
+  capture: CaptureStats;
+  decode: DecodeStats;
+  defrag: DefragStats;
+  sessions: SessionStats;
+}
+
+export class PacketPipeline {
+  readonly table: SessionTable;
+  private readonly defrag: Defragmenter;
+  private readonly link: LinkInfo = emptyLink();
+  private readonly pkt: Packet = emptyPacket();
+  private readonly decode: DecodeStats = {
+    frames: 0,
+    notIp: 0,
+    ipv4: 0,
+    ipv6: 0,
+    packets: 0,
+    dropped: { 'ip-truncated': 0, 'ip-bad-header': 0, 'ip-ext-chain': 0, 'l4-truncated': 0, 'l4-bad-header': 0 },
+  };
+
+  constructor(sink: SessionSink, opts: PipelineOptions = {}) {
+    this.table = new SessionTable(sink, opts.sessions);
+    this.defrag = new Defragmenter({ ...DEFAULT_DEFRAG_LIMITS, ...opts.defrag });
+  }
+
+  /** Bound so it can be handed to a reader as its callback. */
+  readonly record = (r: CaptureRecord): void => {
+    const d = this.decode;
+    d.frames++;
+    const link = this.link;
+    if (!decodeLink(r.linkType, r.data, link) || link.ipVersion === 0) {
+      d.notIp++;
+      return;
+    }
+    const pkt = this.pkt;
+    pkt.ts = r.ts;
+    pkt.vlan = link.vlan;
+    const ipDrop = decodeIp(r.data, link.ipVersion, link.offset, pkt);
+    if (ipDrop !== null) {
+      d.dropped[ipDrop]++;
+      return;
+    }
+    if (link.ipVersion === 4) d.ipv4++;
+    else d.ipv6++;
+    if (pkt.fragment && !this.defrag.add(pkt)) return;
+    const l4Drop = decodeTransport(pkt);
+    if (l4Drop !== null) {
+      d.dropped[l4Drop]++;
+      return;
+    }
+    d.packets++;
+    this.table.packet(pkt);
+  };
+
+  /** End of input: ends every session and gives up on incomplete datagrams. */
+  finish(): void {
+    this.defrag.finish();
+    this.table.flush('end-of-input');
+  }
+
+  stats(capture: CaptureStats): PipelineStats {
+    return {
+      capture: { ...capture },
+      decode: { ...this.decode, dropped: { ...this.decode.dropped } },
+      defrag: { ...this.defrag.stats },
+      sessions: this.table.stats(),
+    };
+  }
+}
+
+/**
+ * Reads a whole capture through the pipeline into `sink`, ending every session at the end.
+ * A CaptureError (unreadable input) still ends the sessions seen so far before it propagates.
+ */
+export async function runPipeline(input: CaptureInput, sink: SessionSink, opts: PipelineOptions = {}): Promise<PipelineStats> {
+  const parser = new CaptureParser();
+  const pipeline = new PacketPipeline(sink, opts);
+  try {
+    for await (const chunk of captureChunks(input)) parser.push(chunk, pipeline.record);
+    parser.end();
+  } finally {
+    pipeline.finish();
+  }
+  return pipeline.stats(parser.stats);
+}

@@ -1,0 +1,456 @@
+// Fourth stage: decoded packets become sessions (one per bidirectional 5-tuple and VLAN) with a
+// client and a server, counters, and TCP streams reassembled per direction. Consumers (DPI, flow
+// export) receive payload and session ends through a SessionSink. Memory is bounded by a session
+// cap with least-recently-seen eviction, idle timeouts in packet time, and reassembly caps.
+
+import type { Counters, IpProto } from '../model/flow.js';
+import { formatIp } from './address.js';
+import {
+  IPPROTO_ICMP,
+  IPPROTO_ICMPV6,
+  IPPROTO_SCTP,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+  TCP_ACK,
+  TCP_FIN,
+  TCP_RST,
+  TCP_SYN,
+  type Packet,
+} from './decode.js';
+import {
+  DEFAULT_REASSEMBLY_LIMITS,
+  TcpStream,
+  emptyReassemblyStats,
+  type ReassemblyLimits,
+  type ReassemblyStats,
+  type StreamContext,
+  type StreamReceiver,
+} from './reassembly.js';
+
+export type Direction = 'c2s' | 's2c';
+export type EndReason = 'fin' | 'rst' | 'idle' | 'evicted' | 'end-of-input';
+
+/** How the client side was decided. */
+export type RoleEvidence = 'handshake' | 'port' | 'first-packet';
+
+export interface Endpoint {
+  ip: string;
+  /** TCP/UDP/SCTP port; ICMP: the server carries the message type, the client 0. */
+  port: number;
+}
+
+export interface Session {
+  readonly id: number;
+  readonly ipProto: IpProto;
+  readonly client: Endpoint;
+  readonly server: Endpoint;
+  readonly vlan?: number;
+  readonly roleEvidence: RoleEvidence;
+  /** Microseconds since the epoch, packet time. */
+  firstTs: number;
+  lastTs: number;
+  /** packets and bytes of IP packets (headers included); payloadBytes = transport payload seen. */
+  readonly c2s: Counters & { payloadBytes: number };
+  readonly s2c: Counters & { payloadBytes: number };
+  /** ICMP errors that quoted a packet of this session (unreachable, time exceeded, ...). */
+  icmpErrors: number;
+  /** The consumer's own per-session state; the table never reads it. */
+  user: unknown;
+}
+
+export interface SessionSink {
+  /**
+   * TCP: in-order stream bytes; UDP: one datagram's payload; SCTP: one DATA chunk's user data.
+   * `data` points into capture buffers and is valid only during the call: copy what you keep.
+   */
+  onPayload(s: Session, dir: Direction, data: Buffer, ts: number): void;
+  /** TCP bytes the capture never delivered; the stream continues after them. */
+  onGap?(s: Session, dir: Direction, bytes: number): void;
+  onEnd(s: Session, reason: EndReason): void;
+}
+
+export interface SessionLimits extends ReassemblyLimits {
+  /** Sessions tracked at once; the least recently seen is evicted to make room. */
+  maxSessions: number;
+  /** Packet-time microseconds without packets after which a session ends as idle. */
+  idleTimeoutUs: number;
+  /** After FIN from both sides or RST, the session absorbs late packets this long before it ends. */
+  closeLingerUs: number;
+}
+
+export const DEFAULT_SESSION_LIMITS: SessionLimits = {
+  ...DEFAULT_REASSEMBLY_LIMITS,
+  maxSessions: 262_144,
+  idleTimeoutUs: 120_000_000,
+  closeLingerUs: 5_000_000,
+};
+
+export interface SessionStats extends ReassemblyStats {
+  created: number;
+  active: number;
+  peakActive: number;
+  ended: Record<EndReason, number>;
+  icmpErrorsAttributed: number;
+  /** UDP and SCTP payload bytes past the delivery cap. */
+  datagramBytesBeyondCap: number;
+}
+
+/** Non-privileged ports that are servers nearly everywhere: evidence when the handshake was missed. */
+const SERVICE_PORTS = new Set([
+  1080, 1194, 1433, 1521, 1883, 2049, 2181, 2379, 3000, 3128, 3306, 3389, 4222, 5000, 5222, 5349, 5353, 5432, 5601,
+  5672, 5900, 6379, 6443, 8000, 8008, 8009, 8080, 8081, 8443, 8883, 8888, 9000, 9042, 9090, 9092, 9200, 9300, 10250,
+  11211, 15672, 27017,
+]);
+
+function isServicePort(p: number): boolean {
+  return (p > 0 && p < 1024) || SERVICE_PORTS.has(p);
+}
+
+const PROTO_NAMES: Record<number, IpProto> = {
+  [IPPROTO_TCP]: 'tcp',
+  [IPPROTO_UDP]: 'udp',
+  [IPPROTO_ICMP]: 'icmp',
+  [IPPROTO_ICMPV6]: 'icmpv6',
+  [IPPROTO_SCTP]: 'sctp',
+};
+
+/** Session state the table keeps beside the public fields. */
+class TrackedSession implements Session {
+  user: unknown = undefined;
+  icmpErrors = 0;
+  readonly c2s = { packets: 0, bytes: 0, payloadBytes: 0 };
+  readonly s2c = { packets: 0, bytes: 0, payloadBytes: 0 };
+  readonly vlan?: number;
+  // Least-recently-seen list.
+  older: TrackedSession | null = null;
+  newer: TrackedSession | null = null;
+  c2sStream: TcpStream<TrackedSession> | null = null;
+  s2cStream: TcpStream<TrackedSession> | null = null;
+  finC2s = false;
+  finS2c = false;
+  closing: EndReason | null = null;
+  closeTs = 0;
+  /** Datagram payload bytes delivered per direction (UDP, SCTP). */
+  sentC2s = 0;
+  sentS2c = 0;
+
+  constructor(
+    readonly id: number,
+    readonly key: string,
+    readonly ipProto: IpProto,
+    readonly client: Endpoint,
+    readonly server: Endpoint,
+    vlan: number,
+    readonly roleEvidence: RoleEvidence,
+    /** The client's (address, port) sorts first in the key: tells a packet's direction. */
+    readonly clientIsLow: boolean,
+    public firstTs: number,
+    public lastTs: number,
+  ) {
+    if (vlan >= 0) this.vlan = vlan;
+  }
+}
+
+/** Keys ICMP by echo identifier (request: id as the source "port") or by message type. */
+function icmpPorts(pkt: Packet, out: { sport: number; dport: number }): void {
+  const t = pkt.icmpType;
+  const v6 = pkt.proto === IPPROTO_ICMPV6;
+  if (pkt.icmpId >= 0) {
+    const request = v6 ? t === 128 : t === 8;
+    out.sport = request ? pkt.icmpId : 0;
+    out.dport = request ? 0 : pkt.icmpId;
+  } else {
+    out.sport = 0;
+    out.dport = t;
+  }
+}
+
+function flowKey(proto: number, vlan: number, src: Buffer, sport: number, dst: Buffer, dport: number, srcIsLow: boolean): string {
+  return srcIsLow
+    ? `${proto}|${vlan}|${src.toString('latin1')}${sport}|${dst.toString('latin1')}${dport}`
+    : `${proto}|${vlan}|${dst.toString('latin1')}${dport}|${src.toString('latin1')}${sport}`;
+}
+
+function sortsFirst(src: Buffer, sport: number, dst: Buffer, dport: number): boolean {
+  const c = src.compare(dst);
+  return c < 0 || (c === 0 && sport <= dport);
+}
+
+/** How often (packet time) idle sessions are looked for. */
+const SWEEP_US = 1_000_000;
+
+export class SessionTable implements StreamReceiver<TrackedSession> {
+  private readonly limits: SessionLimits;
+  private readonly byKey = new Map<string, TrackedSession>();
+  private oldest: TrackedSession | null = null;
+  private newest: TrackedSession | null = null;
+  /** Sessions that saw FIN both ways or RST, in closing order. */
+  private readonly closing = new Set<TrackedSession>();
+  private nextId = 1;
+  private nextSweep = -Infinity;
+  private readonly counters: SessionStats;
+  private readonly streams: StreamContext<TrackedSession>;
+  private readonly ports = { sport: 0, dport: 0 };
+
+  constructor(
+    private readonly sink: SessionSink,
+    limits: Partial<SessionLimits> = {},
+  ) {
+    this.limits = { ...DEFAULT_SESSION_LIMITS, ...limits };
+    this.counters = {
+      ...emptyReassemblyStats(),
+      created: 0,
+      active: 0,
+      peakActive: 0,
+      ended: { fin: 0, rst: 0, idle: 0, evicted: 0, 'end-of-input': 0 },
+      icmpErrorsAttributed: 0,
+      datagramBytesBeyondCap: 0,
+    };
+    this.streams = { limits: this.limits, stats: this.counters, receiver: this };
+  }
+
+  get size(): number {
+    return this.byKey.size;
+  }
+
+  /** Sessions from least to most recently seen. */
+  *sessions(): IterableIterator<Session> {
+    for (let s = this.oldest; s !== null; s = s.newer) yield s;
+  }
+
+  stats(): SessionStats {
+    return { ...this.counters, active: this.byKey.size, ended: { ...this.counters.ended } };
+  }
+
+  /** Takes one decoded, whole (defragmented) packet. */
+  packet(pkt: Packet): void {
+    const ts = pkt.ts;
+    if (ts >= this.nextSweep) {
+      this.expire(ts);
+      this.nextSweep = ts + SWEEP_US;
+    }
+    const proto = pkt.proto;
+    const ports = this.ports;
+    if (proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6) {
+      if (pkt.inner.present && this.attributeIcmpError(pkt)) return;
+      icmpPorts(pkt, ports);
+    } else if (proto === IPPROTO_TCP || proto === IPPROTO_UDP || proto === IPPROTO_SCTP) {
+      ports.sport = pkt.srcPort;
+      ports.dport = pkt.dstPort;
+    } else {
+      ports.sport = 0;
+      ports.dport = 0;
+    }
+    const { sport, dport } = ports;
+    const srcIsLow = sortsFirst(pkt.src, sport, pkt.dst, dport);
+    const key = flowKey(proto, pkt.vlan, pkt.src, sport, pkt.dst, dport, srcIsLow);
+    let s = this.byKey.get(key);
+    if (s !== undefined && s.closing !== null && proto === IPPROTO_TCP && (pkt.tcpFlags & (TCP_SYN | TCP_ACK)) === TCP_SYN) {
+      // A new connection reusing the tuple of one that has closed.
+      this.end(s, s.closing);
+      s = undefined;
+    }
+    if (s === undefined) s = this.create(pkt, key, srcIsLow, sport, dport);
+    else this.touch(s);
+    if (ts > s.lastTs) s.lastTs = ts;
+    const dir: Direction = srcIsLow === s.clientIsLow ? 'c2s' : 's2c';
+    const c = dir === 'c2s' ? s.c2s : s.s2c;
+    c.packets += pkt.wirePackets;
+    c.bytes += pkt.ipBytes;
+    c.payloadBytes += pkt.payload.length;
+    if (proto === IPPROTO_TCP) this.tcp(s, dir, pkt);
+    else if (proto === IPPROTO_UDP) this.datagram(s, dir, pkt.payload, ts);
+    else if (proto === IPPROTO_SCTP) this.sctp(s, dir, pkt.payload, ts);
+  }
+
+  /** Ends every session (end of input, or shutdown). */
+  flush(reason: EndReason = 'end-of-input'): void {
+    while (this.oldest !== null) this.end(this.oldest, this.oldest.closing ?? reason);
+  }
+
+  /** Ends sessions idle for longer than the timeout, and closed ones past their linger, at packet time `now`. */
+  expire(now: number): void {
+    for (const s of this.closing) {
+      if (now - s.closeTs <= this.limits.closeLingerUs) break;
+      this.end(s, s.closing ?? 'fin');
+    }
+    while (this.oldest !== null && now - this.oldest.lastTs > this.limits.idleTimeoutUs) {
+      this.end(this.oldest, this.oldest.closing ?? 'idle');
+    }
+  }
+
+  streamData(stream: TcpStream<TrackedSession>, data: Buffer, ts: number): void {
+    this.sink.onPayload(stream.owner, stream.dir, data, ts);
+  }
+
+  streamGap(stream: TcpStream<TrackedSession>, bytes: number): void {
+    this.sink.onGap?.(stream.owner, stream.dir, bytes);
+  }
+
+  private attributeIcmpError(pkt: Packet): boolean {
+    const inner = pkt.inner;
+    let sport = inner.srcPort;
+    let dport = inner.dstPort;
+    if (inner.proto === IPPROTO_ICMP || inner.proto === IPPROTO_ICMPV6) {
+      // The quoted packet is an echo: srcPort holds its id, dstPort its type.
+      const request = dport === 8 || dport === 128;
+      const reply = dport === 0 || dport === 129;
+      if (!request && !reply) return false;
+      const id = sport;
+      sport = request ? id : 0;
+      dport = request ? 0 : id;
+    }
+    const srcIsLow = sortsFirst(inner.src, sport, inner.dst, dport);
+    const s = this.byKey.get(flowKey(inner.proto, pkt.vlan, inner.src, sport, inner.dst, dport, srcIsLow));
+    if (s === undefined) return false;
+    s.icmpErrors++;
+    this.counters.icmpErrorsAttributed++;
+    return true;
+  }
+
+  private create(pkt: Packet, key: string, srcIsLow: boolean, sport: number, dport: number): TrackedSession {
+    if (this.byKey.size >= this.limits.maxSessions && this.oldest !== null) this.end(this.oldest, 'evicted');
+    const proto = pkt.proto;
+    let srcIsClient = true;
+    let evidence: RoleEvidence = 'first-packet';
+    if (proto === IPPROTO_TCP && (pkt.tcpFlags & TCP_SYN) !== 0) {
+      srcIsClient = (pkt.tcpFlags & TCP_ACK) === 0;
+      evidence = 'handshake';
+    } else if (proto === IPPROTO_TCP || proto === IPPROTO_UDP || proto === IPPROTO_SCTP) {
+      const srcService = isServicePort(sport);
+      const dstService = isServicePort(dport);
+      if (srcService !== dstService) {
+        srcIsClient = dstService;
+        evidence = 'port';
+      } else if (srcService && sport !== dport) {
+        srcIsClient = sport > dport;
+        evidence = 'port';
+      }
+    } else if ((proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6) && pkt.icmpId >= 0) {
+      // An echo reply seen first: its receiver asked.
+      srcIsClient = pkt.icmpType === (proto === IPPROTO_ICMP ? 8 : 128);
+    }
+    const icmp = proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6;
+    const srcIp = formatIp(pkt.src);
+    const dstIp = formatIp(pkt.dst);
+    let client: Endpoint;
+    let server: Endpoint;
+    if (icmp) {
+      const type = pkt.icmpId >= 0 ? (proto === IPPROTO_ICMP ? 8 : 128) : pkt.icmpType;
+      client = { ip: srcIsClient ? srcIp : dstIp, port: 0 };
+      server = { ip: srcIsClient ? dstIp : srcIp, port: type };
+    } else {
+      client = srcIsClient ? { ip: srcIp, port: sport } : { ip: dstIp, port: dport };
+      server = srcIsClient ? { ip: dstIp, port: dport } : { ip: srcIp, port: sport };
+    }
+    const s = new TrackedSession(
+      this.nextId++,
+      key,
+      PROTO_NAMES[proto] ?? 'other',
+      client,
+      server,
+      pkt.vlan,
+      evidence,
+      srcIsClient === srcIsLow,
+      pkt.ts,
+      pkt.ts,
+    );
+    this.byKey.set(key, s);
+    this.append(s);
+    this.counters.created++;
+    if (this.byKey.size > this.counters.peakActive) this.counters.peakActive = this.byKey.size;
+    return s;
+  }
+
+  private tcp(s: TrackedSession, dir: Direction, pkt: Packet): void {
+    const flags = pkt.tcpFlags;
+    const ts = pkt.ts;
+    if ((flags & TCP_SYN) !== 0) this.stream(s, dir).syn(pkt.seq);
+    if (pkt.payload.length > 0) this.stream(s, dir).data(pkt.seq, pkt.payload, ts);
+    if ((flags & TCP_ACK) !== 0) (dir === 'c2s' ? s.s2cStream : s.c2sStream)?.peerAcked(pkt.ack, ts);
+    if ((flags & TCP_RST) !== 0) {
+      this.close(s, 'rst', ts);
+      return;
+    }
+    if ((flags & TCP_FIN) !== 0) {
+      (dir === 'c2s' ? s.c2sStream : s.s2cStream)?.end(ts);
+      if (dir === 'c2s') s.finC2s = true;
+      else s.finS2c = true;
+      if (s.finC2s && s.finS2c) this.close(s, 'fin', ts);
+    }
+  }
+
+  private stream(s: TrackedSession, dir: Direction): TcpStream<TrackedSession> {
+    if (dir === 'c2s') return s.c2sStream ?? (s.c2sStream = new TcpStream(s, 'c2s', this.streams));
+    return s.s2cStream ?? (s.s2cStream = new TcpStream(s, 's2c', this.streams));
+  }
+
+  private datagram(s: TrackedSession, dir: Direction, payload: Buffer, ts: number): void {
+    if (payload.length === 0) return;
+    const sent = dir === 'c2s' ? s.sentC2s : s.sentS2c;
+    const room = this.limits.deliverBytes - sent;
+    if (room <= 0) {
+      this.counters.datagramBytesBeyondCap += payload.length;
+      return;
+    }
+    const out = payload.length > room ? payload.subarray(0, room) : payload;
+    this.counters.datagramBytesBeyondCap += payload.length - out.length;
+    if (dir === 'c2s') s.sentC2s += out.length;
+    else s.sentS2c += out.length;
+    this.counters.deliveredBytes += out.length;
+    this.sink.onPayload(s, dir, out, ts);
+  }
+
+  /** SCTP: each DATA chunk's user data is delivered like a datagram. */
+  private sctp(s: TrackedSession, dir: Direction, chunks: Buffer, ts: number): void {
+    let at = 0;
+    while (chunks.length - at >= 4) {
+      const len = chunks.readUInt16BE(at + 2);
+      if (len < 4 || at + len > chunks.length) return;
+      if (chunks[at] === 0 && len > 16) this.datagram(s, dir, chunks.subarray(at + 16, at + len), ts);
+      at += (len + 3) & ~3;
+    }
+  }
+
+  private close(s: TrackedSession, reason: EndReason, ts: number): void {
+    if (s.closing !== null) return;
+    s.closing = reason;
+    s.closeTs = ts;
+    s.c2sStream?.end(ts);
+    s.s2cStream?.end(ts);
+    this.closing.add(s);
+  }
+
+  private end(s: TrackedSession, reason: EndReason): void {
+    this.byKey.delete(s.key);
+    this.closing.delete(s);
+    this.unlink(s);
+    s.c2sStream?.end(s.lastTs);
+    s.s2cStream?.end(s.lastTs);
+    this.counters.ended[reason]++;
+    this.sink.onEnd(s, reason);
+  }
+
+  private append(s: TrackedSession): void {
+    s.older = this.newest;
+    s.newer = null;
+    if (this.newest !== null) this.newest.newer = s;
+    else this.oldest = s;
+    this.newest = s;
+  }
+
+  private unlink(s: TrackedSession): void {
+    if (s.older !== null) s.older.newer = s.newer;
+    else this.oldest = s.newer;
+    if (s.newer !== null) s.newer.older = s.older;
+    else this.newest = s.older;
+    s.older = null;
+    s.newer = null;
+  }
+
+  private touch(s: TrackedSession): void {
+    if (this.newest === s) return;
+    this.unlink(s);
+    this.append(s);
+  }
+}
