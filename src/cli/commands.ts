@@ -2,10 +2,13 @@
 // A command's action reports its outcome with setExitCode(code).
 
 import type { Command } from 'commander';
+import { registerAnalyze } from './analyze.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [];
+export const commands: RegisterCommand[] = [
+  registerAnalyze,
+];
 
 /** Records the exit code of the running action (0 ok, 1 check failed, 2 bad input). */
 export function setExitCode(code: number): void {
