@@ -185,7 +185,7 @@ export function pcap(records: Rec[], o: { le?: boolean; nanos?: boolean; linkTyp
   w16(h, 4, 6);
   w32(h, 262144, 16);
   w32(h, o.linkType ?? 1, 20);
-  const parts = [h];
+  const parts: Buffer[] = [h];
   for (const r of records) {
     const rh = Buffer.alloc(16);
     const sec = Math.floor(r.ts / 1e6);
