@@ -19,9 +19,9 @@
 // workloads, nodes, external) stays as it is; any other name is a full group name defined
 // elsewhere (another document or file). Exactly one of toTarget and fromTarget is required.
 
+import { RESERVED_GROUPS } from '../../model/policy.js';
 import type { Draft, GroupRef } from './assemble.js';
 import { failedWithin, isFields, readGroup, readRule, stringsAt, type Fields, type ReadContext } from './fields.js';
-import { RESERVED_GROUPS } from '../../model/policy.js';
 import { diagnosticAt, entryPos, valuePos, type PathSeg } from './source.js';
 
 export const COMPACT_API_VERSION = 'v1';

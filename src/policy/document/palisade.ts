@@ -3,9 +3,9 @@
 // carries the default mode and any number of groups and rules; a Group or Rule document carries
 // one, named by metadata.name. Each becomes part of a Draft.
 
+import { MODES, type SourcePos } from '../../model/policy.js';
 import type { Draft } from './assemble.js';
 import { failedWithin, isFields, readGroup, readRefs, readRule, type Fields, type ReadContext } from './fields.js';
-import { MODES, type SourcePos } from '../../model/policy.js';
 import { entryPos, valuePos, type PathSeg } from './source.js';
 
 export type PalisadeKind = 'Policy' | 'Group' | 'Rule';

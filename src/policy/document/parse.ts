@@ -30,7 +30,7 @@ import { applicationCatalog, type ApplicationCatalog } from './applications.js';
 import { assemble, emptyDraft, type Draft } from './assemble.js';
 import { COMPACT_API_VERSION, readCompactDocument } from './compact.js';
 import { isFields, type Fields } from './fields.js';
-import { PALISADE_API_VERSION, PALISADE_KINDS, readPalisadeDocument } from './palisade.js';
+import { PALISADE_API_VERSION, PALISADE_KINDS, readPalisadeDocument, type PalisadeKind } from './palisade.js';
 import { validateAgainstSchema, type SchemaDefinition } from './schema.js';
 import { diagnosticAt, valuePos, type SourceDoc } from './source.js';
 
@@ -44,8 +44,17 @@ const MAX_ALIAS_COUNT = 100;
 
 const API_VERSIONS = [PALISADE_API_VERSION, COMPACT_API_VERSION];
 
+type Format = PalisadeKind | 'compact';
+
+const DEFINITION: Record<Format, SchemaDefinition> = {
+  Policy: 'policyDocument',
+  Group: 'groupDocument',
+  Rule: 'ruleDocument',
+  compact: 'compactDocument',
+};
+
 /** Tells the format of a document, or reports why it has none we know. */
-function formatOf(src: SourceDoc, doc: Fields, draft: Draft): SchemaDefinition | undefined {
+function formatOf(src: SourceDoc, doc: Fields, draft: Draft): Format | undefined {
   const apiVersion = doc['apiVersion'];
   const kind = doc['kind'];
   const fail = (code: string, segs: string[], message: string, hint?: string): undefined => {
@@ -56,7 +65,7 @@ function formatOf(src: SourceDoc, doc: Fields, draft: Draft): SchemaDefinition |
     return fail('unknown-api-version', [], 'missing apiVersion', `use ${PALISADE_API_VERSION}, or v1 for the compact format`);
   }
   if (apiVersion === COMPACT_API_VERSION) {
-    if (kind === undefined) return 'compactDocument';
+    if (kind === undefined) return 'compact';
     return fail('unknown-kind', ['kind'], `kind "${String(kind)}" of apiVersion v1 is not a policy document`, `use apiVersion ${PALISADE_API_VERSION}`);
   }
   if (apiVersion !== PALISADE_API_VERSION) {
@@ -68,21 +77,14 @@ function formatOf(src: SourceDoc, doc: Fields, draft: Draft): SchemaDefinition |
     );
   }
   if (kind === undefined) return fail('unknown-kind', [], 'missing kind', `use one of ${PALISADE_KINDS.join(', ')}`);
-  switch (kind) {
-    case 'Policy':
-      return 'policyDocument';
-    case 'Group':
-      return 'groupDocument';
-    case 'Rule':
-      return 'ruleDocument';
-    default:
-      return fail(
-        'unknown-kind',
-        ['kind'],
-        `unknown kind "${String(kind)}"`,
-        suggestion(String(kind), PALISADE_KINDS) ?? `use one of ${PALISADE_KINDS.join(', ')}`,
-      );
-  }
+  const known = PALISADE_KINDS.find((k) => k === kind);
+  if (known !== undefined) return known;
+  return fail(
+    'unknown-kind',
+    ['kind'],
+    `unknown kind "${String(kind)}"`,
+    suggestion(String(kind), PALISADE_KINDS) ?? `use one of ${PALISADE_KINDS.join(', ')}`,
+  );
 }
 
 function yamlProblems(file: string, doc: Document, draft: Draft): boolean {
@@ -113,23 +115,11 @@ function readDocument(src: SourceDoc, draft: Draft, applications: ApplicationCat
   }
   const format = formatOf(src, value, draft);
   if (format === undefined) return;
-  const { diagnostics, failed } = validateAgainstSchema(src, value, format);
+  const { diagnostics, failed } = validateAgainstSchema(src, value, DEFINITION[format]);
   draft.diagnostics.push(...diagnostics);
   const ctx = { src, diagnostics: draft.diagnostics, failed, applications };
-  switch (format) {
-    case 'compactDocument':
-      readCompactDocument(ctx, draft, value);
-      break;
-    case 'policyDocument':
-      readPalisadeDocument(ctx, draft, 'Policy', value);
-      break;
-    case 'groupDocument':
-      readPalisadeDocument(ctx, draft, 'Group', value);
-      break;
-    case 'ruleDocument':
-      readPalisadeDocument(ctx, draft, 'Rule', value);
-      break;
-  }
+  if (format === 'compact') readCompactDocument(ctx, draft, value);
+  else readPalisadeDocument(ctx, draft, format, value);
 }
 
 /** Reads every document of one file's text into a Draft, reporting every problem found. */
