@@ -9,7 +9,7 @@ test('IPv4 and IPv6 addresses, CIDRs and ranges are valid', () => {
 });
 
 test('malformed addresses, prefixes and ranges are refused', () => {
-  for (const bad of ['10.0.0.256', '10.0.0.0/33', 'fd00::/129', '10.0.0.9-10.0.0.5', '10.0.0.1-fd00::1', 'fe80::1%eth0', 'web', '10.0.0.0/x']) {
+  for (const bad of ['10.0.0.256', '10.0.0.0/33', 'fd00::/129', '10.0.0.9-10.0.0.5', '10.0.0.1-fd00::1', 'fe80::1%eth0', 'web', '10.0.0.0/x', '010.0.0.1']) {
     assert.equal(checkAddress(bad).ok, false, bad);
   }
 });
