@@ -76,7 +76,7 @@ test('a port entry without a port allows every port of its protocol', () => {
   assert.equal(conn(lines, WEB, DB), 'UDP 1-65535');
 });
 
-test('an ingress named port resolves against the selected pod's container ports', () => {
+test('an ingress named port resolves against the container ports of the selected pod', () => {
   const lines = connlist(apps + policy('in', '  podSelector: {}\n  ingress:\n  - ports: [{port: pg}, {port: http}]'));
   assert.equal(conn(lines, WEB, DB), 'TCP 5432');
   assert.equal(conn(lines, DB, WEB), 'TCP 8080');
@@ -89,7 +89,7 @@ test('a named port whose container port has another protocol allows nothing', ()
   assert.equal(conn(udp, WEB, DB), 'UDP 53');
 });
 
-test('an egress named port resolves against the destination's container ports', () => {
+test('an egress named port resolves against the container ports of the destination', () => {
   const lines = connlist(
     apps + policy('out', '  podSelector: {matchLabels: {app: web}}\n  policyTypes: [Egress]\n  egress:\n  - to: [{podSelector: {}}]\n    ports: [{port: pg}]'),
   );
@@ -123,7 +123,7 @@ test('the address space is cut at the first address and just past the last of ev
   assert.deepEqual(cutAddressSpace([]), [{ first: 0, last: 0xffffffff }]);
 });
 
-test('a podSelector peer matches pods of the policy's own namespace only', () => {
+test('a podSelector peer matches pods of the own namespace of the policy only', () => {
   const yaml =
     apps +
     deployment('web', { app: 'web' }, [], 'other') +
