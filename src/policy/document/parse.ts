@@ -23,8 +23,8 @@
 //   unknown-application  an application name the protocol registry does not know
 //   empty-group          a group without selectors (warning: it matches nothing)
 
-import { LineCounter, parseAllDocuments, type Document } from 'yaml';
-import type { Policy } from '../../model/policy.js';
+import { LineCounter, parseAllDocuments, visit, type Document } from 'yaml';
+import type { Policy, SourcePos } from '../../model/policy.js';
 import { suggestion, type Diagnostic } from '../diagnostics.js';
 import { applicationCatalog, type ApplicationCatalog } from './applications.js';
 import { assemble, emptyDraft, type Draft } from './assemble.js';
@@ -98,6 +98,21 @@ function yamlProblems(file: string, doc: Document, draft: Draft): boolean {
   return doc.errors.length > 0;
 }
 
+/** Where the first alias without an anchor before it is, if there is one. */
+function unresolvedAliasPos(src: SourceDoc): SourcePos | undefined {
+  let offset: number | undefined;
+  visit(src.doc, {
+    Alias(_, node) {
+      if (node.resolve(src.doc) !== undefined) return undefined;
+      offset = node.range?.[0];
+      return visit.BREAK;
+    },
+  });
+  if (offset === undefined) return undefined;
+  const { line, col } = src.lines.linePos(offset);
+  return { file: src.file, line, col, path: '' };
+}
+
 function readDocument(src: SourceDoc, draft: Draft, applications: ApplicationCatalog): void {
   let value: unknown;
   try {
@@ -105,7 +120,7 @@ function readDocument(src: SourceDoc, draft: Draft, applications: ApplicationCat
   } catch (e) {
     // The yaml library throws here only for alias abuse (too many, or a cycle).
     const message = e instanceof Error ? e.message : String(e);
-    draft.diagnostics.push(diagnosticAt(valuePos(src, []), 'yaml-syntax', message));
+    draft.diagnostics.push(diagnosticAt(unresolvedAliasPos(src) ?? valuePos(src, []), 'yaml-syntax', message));
     return;
   }
   if (value === null || value === undefined) return;

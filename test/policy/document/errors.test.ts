@@ -23,6 +23,12 @@ test('a duplicate YAML key is a syntax error at the second key', () => {
   assert.deepEqual(problems('apiVersion: v1\napiVersion: v1\n'), ['yaml-syntax p.yaml:2:1: Map keys must be unique']);
 });
 
+test('an alias without its anchor is a syntax error at the alias', () => {
+  assert.deepEqual(problems('apiVersion: v1\ngroups: *nowhere\n'), [
+    'yaml-syntax p.yaml:2:9: Unresolved alias (the anchor must be set before the alias): nowhere',
+  ]);
+});
+
 test('a missing or unknown apiVersion is reported with a suggestion', () => {
   assert.deepEqual(problems('kind: Policy\n'), [
     'unknown-api-version p.yaml:1:1: missing apiVersion (use palisade.dev/v1, or v1 for the compact format)',
