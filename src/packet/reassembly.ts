@@ -110,7 +110,14 @@ export class TcpStream<O> {
         return;
       }
       stats.retransmittedBytes += skip;
-      this.deliver(skip === 0 ? payload : payload.subarray(skip), ts);
+      const fresh = skip === 0 ? payload : payload.subarray(skip);
+      const segs = this.segs;
+      if (segs !== null && segs.length > 0 && this.offset + fresh.length > (segs[0] as Segment).off) {
+        // It overlaps held bytes, which came first and win.
+        this.insert(segs, this.offset, fresh);
+      } else {
+        this.deliver(fresh, ts);
+      }
       this.drain(ts);
       return;
     }
@@ -172,6 +179,11 @@ export class TcpStream<O> {
       if (data.length > 0) this.deliver(data, ts);
       return;
     }
+    this.insert(segs, off, data);
+  }
+
+  private insert(segs: Segment[], off: number, data: Buffer): void {
+    const stats = this.ctx.stats;
     const added = insertFirstWins(segs, off, data);
     stats.retransmittedBytes += data.length - added;
     this.held += added;
