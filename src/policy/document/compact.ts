@@ -82,10 +82,12 @@ export function readCompactDocument(ctx: ReadContext, draft: Draft, doc: Fields)
         draft.rules.push({ rule: undefined, id, pos: rulePos, refs: [...from, ...to] });
         continue;
       }
-      // The enclosing group is defined right here, so it needs no reference check.
+      // The enclosing group is defined right here, so it needs no reference check; but when its
+      // name is reserved it is refused, and its rules must not silently apply to the reserved group.
       const ends = hasTo ? { from: [self], to } : { from, to: [self] };
       const rule = readRule(ctx, id, ends, ruleBody, ruleSegs, rulePos);
-      draft.rules.push({ rule, id, pos: rulePos, refs: hasTo ? to : from });
+      const refused = RESERVED.includes(name.toLowerCase());
+      draft.rules.push({ rule: refused ? undefined : rule, id, pos: rulePos, refs: hasTo ? to : from });
     }
   }
 }

@@ -169,3 +169,13 @@ spec: {from: nodes, to: new-app.redis, ports: [tcp/6379], action: allow}
 `);
   assert.deepEqual(policy.rules.map((r) => r.id), ['new-app.nodejsapp.rule01', 'redis-admin']);
 });
+
+test('rules under a compact group with a reserved name are refused with it', () => {
+  const { policy, diagnostics } = parsePolicyText(
+    'apiVersion: v1\ngroups:\n  any:\n    selectors: [app=a]\n    rules:\n      out:\n        toTarget: external\n        action: allow\n',
+    'c.yaml',
+    apps,
+  );
+  assert.deepEqual(diagnostics.map((d) => d.code), ['reserved-group']);
+  assert.deepEqual(policy.rules, []);
+});
