@@ -3,11 +3,13 @@
 
 import type { Command } from 'commander';
 import { registerAnalyze } from './analyze.js';
+import { registerInspect } from './inspect.js';
 
 export type RegisterCommand = (program: Command) => void;
 
 export const commands: RegisterCommand[] = [
   registerAnalyze,
+  registerInspect,
 ];
 
 /** Records the exit code of the running action (0 ok, 1 check failed, 2 bad input). */
