@@ -35,6 +35,8 @@ export function readCluster(dir: string): { cluster?: Cluster; problems: Problem
   return problems.some((p) => p.severity === 'error') ? { problems } : { cluster, problems };
 }
 
+const isWorkloadObject = (o: ManifestObject): boolean => o.kind === 'Pod' || (WORKLOAD_KINDS as readonly string[]).includes(o.kind);
+
 export function assembleCluster(objects: readonly ManifestObject[], problems: Problem[]): Cluster {
   const namespaces = new Map<string, ClusterNamespace>();
   const workloads = new Map<string, ClusterWorkload>();
@@ -56,7 +58,7 @@ export function assembleCluster(objects: readonly ManifestObject[], problems: Pr
       const key = `${policy.namespace}/${policy.name}`;
       if (policies.has(key)) duplicate(describeObject(policy.ref), policies.get(key)?.ref, obj);
       else policies.set(key, policy);
-    } else if (obj.kind === 'Pod' || (WORKLOAD_KINDS as readonly string[]).includes(obj.kind)) {
+    } else if (isWorkloadObject(obj)) {
       const workload = obj.kind === 'Pod' ? readPod(obj, problems) : readController(obj, problems);
       if (workload === undefined) continue;
       const known = workloads.get(workload.id);
@@ -71,7 +73,7 @@ export function assembleCluster(objects: readonly ManifestObject[], problems: Pr
   }
 
   const cluster: Cluster = { namespaces, workloads: [...workloads.values()], policies: [...policies.values()] };
-  if (workloads.size === 0) problems.push({ severity: 'error', message: 'no relevant Kubernetes workload resources found (Pods or workload controllers)' });
+  if (!objects.some(isWorkloadObject)) problems.push({ severity: 'error', message: 'no relevant Kubernetes workload resources found (Pods or workload controllers)' });
   if (!objects.some((o) => o.kind === 'NetworkPolicy')) problems.push({ severity: 'warning', message: 'no relevant Kubernetes network policy resources found: every connection is allowed' });
   checkMembersAlike(cluster, problems);
   return cluster;
