@@ -106,8 +106,31 @@ export function berInt(b: Buffer, t: Tlv): number | undefined {
   return b.readIntBE(t.start, len);
 }
 
-/** Folds a list of results: any 'no' wins, then any 'need-more', else 'match'. */
-export function all(...results: ProbeResult[]): ProbeResult {
-  if (results.includes('no')) return 'no';
-  return results.includes('need-more') ? 'need-more' : 'match';
+/**
+ * The three-digit reply code a line-protocol server message starts with ("220 ", "250-", "220\r"),
+ * 'need-more' while it may still be one, undefined when it is not.
+ */
+export function replyCode(b: Buffer): number | 'need-more' | undefined {
+  for (let i = 0; i < 4; i++) {
+    const c = b[i];
+    if (c === undefined) return 'need-more';
+    const ok = i < 3 ? c >= 0x30 && c <= 0x39 : c === 0x20 || c === 0x2d || c === 0x0d || c === 0x0a;
+    if (!ok) return undefined;
+  }
+  return Number(b.toString('latin1', 0, 3));
+}
+
+/**
+ * The command word (2 to 12 letters, upper-cased) a client line starts with, when followed by a
+ * space or the line end; 'need-more' while only letters were seen; undefined otherwise.
+ */
+export function commandOf(b: Buffer, from = 0): string | 'need-more' | undefined {
+  for (let i = from; i < from + 13; i++) {
+    const c = b[i];
+    if (c === undefined) return 'need-more';
+    if (isAlpha(c)) continue;
+    if (i - from >= 2 && (c === 0x20 || c === 0x0d || c === 0x0a)) return b.toString('latin1', from, i).toUpperCase();
+    return undefined;
+  }
+  return undefined;
 }

@@ -1,0 +1,55 @@
+// RDP (MS-RDPBCGR 2.2.1.1 and 2.2.1.2): a TPKT header (RFC 1006) carrying an X.224 Connection
+// Request whose user data is a "Cookie: mstshash=" or routing token and/or an RDP_NEG_REQ, or the
+// server's Connection Confirm with an RDP_NEG_RSP/FAILURE. Other ISO transports on TPKT (S7comm,
+// ...) put TSAP parameters there instead. The extractor records the cookie.
+
+import { literal, u16 } from '../bytes.js';
+import type { FlowMeta } from '../../model/flow.js';
+import type { Direction, ProbeContext, ProbeResult, ProtocolModule } from '../types.js';
+
+const CONNECTION_REQUEST = 0xe0;
+const CONNECTION_CONFIRM = 0xd0;
+
+/** TPKT version 3 with its length, and the X.224 length indicator covering the rest. */
+function tpdu(data: Buffer, code: number): Buffer | 'need-more' | undefined {
+  if (data.length < 11) return data.length === 0 || data[0] === 3 ? 'need-more' : undefined;
+  const len = u16(data, 2);
+  if (data[0] !== 3 || data[1] !== 0 || len < 11 || data[4] !== len - 5 || ((data[5] as number) & 0xf0) !== code) return undefined;
+  // DST-REF is zero in a request; class 0 (bits 4-7 of the class option) is what RDP uses.
+  if ((code === CONNECTION_REQUEST && u16(data, 6) !== 0) || ((data[10] as number) & 0xf0) !== 0) return undefined;
+  if (data.length < len) return 'need-more';
+  return data.subarray(11, len);
+}
+
+/** RDP_NEG_REQ/RSP/FAILURE: type, flags, length 8 (little-endian), 4 more bytes. */
+function negotiation(b: Buffer, at: number, types: number[]): boolean {
+  return types.includes(b[at] as number) && b[at + 2] === 8 && b[at + 3] === 0 && at + 8 === b.length;
+}
+
+function probe(data: Buffer, dir: Direction): ProbeResult {
+  const user = tpdu(data, dir === 'c2s' ? CONNECTION_REQUEST : CONNECTION_CONFIRM);
+  if (user === undefined || user === 'need-more') return user ?? 'no';
+  if (dir === 's2c') return user.length === 0 || negotiation(user, 0, [2, 3]) ? 'match' : 'no';
+  if (user.length === 0) return 'no';
+  if (literal(user, 'Cookie: ') === 'match') return 'match';
+  return negotiation(user, 0, [1]) ? 'match' : 'no';
+}
+
+function extract(data: Buffer, dir: Direction, _ctx: ProbeContext, meta: FlowMeta): boolean {
+  if (dir !== 'c2s') return false;
+  const user = tpdu(data, CONNECTION_REQUEST);
+  if (user === 'need-more') return true;
+  if (user === undefined) return false;
+  const text = user.toString('latin1', 0, Math.min(user.length, 300));
+  const cookie = /^Cookie: mstshash=([^\r\n]{1,128})\r\n/.exec(text);
+  if (cookie !== null) meta.rdpCookie = cookie[1];
+  return false;
+}
+
+export const rdp: ProtocolModule = {
+  name: 'RDP',
+  transports: ['tcp'],
+  ports: [3389],
+  probe,
+  extract,
+};
