@@ -50,7 +50,8 @@ function ndpiReader(): { seconds: number; packets: number; version: string } | u
     const out = `${r.stdout}${r.stderr}`;
     const setupMs = Number(/Setup Time:\s+(\d+)/.exec(out)?.[1] ?? 0);
     const packets = Number(/IP packets:\s+\d+\s+of\s+(\d+)/.exec(out)?.[1] ?? 0);
-    const version = /nDPI (\d+\.\d+\.\d+)/.exec(spawnSync("ndpiReader", ["-h"], { encoding: "utf8" }).stdout ?? "")?.[1] ?? "?";
+    const help = spawnSync('ndpiReader', ['-h'], { encoding: 'utf8' });
+    const version = /nDPI (\d+\.\d+\.\d+)/.exec(`${help.stdout}${help.stderr}`)?.[1] ?? '?';
     return { seconds: wall - setupMs / 1000, packets, version };
   } finally {
     rmSync(dir, { recursive: true, force: true });
