@@ -17,7 +17,8 @@ import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument } from 'yaml';
 import { emptyInventory, type Inventory, type Workload } from '../model/workload.js';
 import type { Diagnostic } from '../policy/diagnostics.js';
-import { diagnosticAt, formatPath, type SourceDoc } from '../policy/document/source.js';
+import { diagnosticAt, formatPath, valuePos, type SourceDoc } from '../policy/document/source.js';
+import type { SourcePos } from '../model/policy.js';
 import { leaseEnd, leaseStart } from '../policy/select.js';
 import { isInventoryFile, readInventoryFile } from './file.js';
 import { isKubectlList, readKubectlList } from './kubectl.js';
@@ -26,6 +27,8 @@ import { report, type ReadInventory, type Reader } from './read.js';
 export interface InventoryLoad {
   inventory: Inventory;
   diagnostics: Diagnostic[];
+  /** Where each workload (by id) was written, so findings about it can point there. */
+  positions: ReadonlyMap<string, SourcePos>;
 }
 
 function fileDiagnostic(file: string, code: string, message: string, line = 1, col = 1): Diagnostic {
@@ -62,7 +65,7 @@ export async function loadInventory(path: string): Promise<InventoryLoad> {
     text = await readFile(path, 'utf8');
   } catch (err) {
     const reason = err instanceof Error && 'code' in err && err.code === 'ENOENT' ? 'no such file' : 'cannot be read';
-    return { inventory: emptyInventory(), diagnostics: [fileDiagnostic(path, 'unreadable', `inventory file ${reason}`)] };
+    return { inventory: emptyInventory(), diagnostics: [fileDiagnostic(path, 'unreadable', `inventory file ${reason}`)], positions: new Map() };
   }
   return parseInventory(path, text);
 }
@@ -77,7 +80,7 @@ export function parseInventory(file: string, text: string): InventoryLoad {
       const { line, col } = lines.linePos(e.pos[0]);
       return fileDiagnostic(file, 'yaml-syntax', e.message.split('\n')[0] ?? e.message, line, col);
     });
-    return { inventory: emptyInventory(), diagnostics };
+    return { inventory: emptyInventory(), diagnostics, positions: new Map() };
   }
   const r: Reader = { src, diagnostics: [] };
   const value: unknown = doc.toJS({ maxAliasCount: 1000 });
@@ -88,8 +91,12 @@ export function parseInventory(file: string, text: string): InventoryLoad {
     read = readInventoryFile(r, value);
   } else {
     const message = 'not an inventory: expected workloads/namespaces/nodes/services, or the JSON of kubectl get pods,namespaces,services -A -o json';
-    return { inventory: emptyInventory(), diagnostics: [fileDiagnostic(file, 'unknown-format', message)] };
+    return { inventory: emptyInventory(), diagnostics: [fileDiagnostic(file, 'unknown-format', message)], positions: new Map() };
   }
   checkIdentity(r, read);
-  return { inventory: read.inventory, diagnostics: r.diagnostics };
+  const positions = new Map<string, SourcePos>();
+  read.inventory.workloads.forEach((w, i) => {
+    if (!positions.has(w.id)) positions.set(w.id, valuePos(src, read.workloadAt[i] ?? []));
+  });
+  return { inventory: read.inventory, diagnostics: r.diagnostics, positions };
 }
