@@ -124,7 +124,7 @@ function checkMembersAlike(cluster: Cluster, problems: Problem[]): void {
         problems.push({
           severity: 'error',
           file: policy.ref.file,
-          line: policy.ref.line,
+          ...(policy.locate(field) ?? { line: policy.ref.line }),
           object: describeObject(policy.ref),
           field,
           message:

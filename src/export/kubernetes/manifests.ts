@@ -4,7 +4,7 @@
 
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { isMap, isSeq, LineCounter, parseAllDocuments, type Node as YamlNode } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Node as YamlNode } from 'yaml';
 import type { Problem } from './problems.js';
 
 export type Fields = Record<string, unknown>;
@@ -17,6 +17,8 @@ export interface ManifestObject {
   line?: number;
   /** Names the object in messages before its metadata is trusted: `document 3`, `document 2 items[4]`. */
   where: string;
+  /** Where a field (`spec.ingress[0].from[1]`) is written, or its nearest written parent. */
+  locate: (field: string) => { line: number; col: number } | undefined;
 }
 
 const MANIFEST_EXTENSIONS = ['.yaml', '.yml', '.json'];
@@ -43,6 +45,40 @@ export function isFields(value: unknown): value is Fields {
 function itemKindOfList(kind: string): string | undefined {
   if (kind === 'List') return undefined;
   return kind.endsWith('List') ? kind.slice(0, -'List'.length) : undefined;
+}
+
+/**
+ * The deepest node a field path reaches. Keys are matched longest first, because label keys
+ * (`foo.com/tier`) hold dots themselves.
+ */
+function locateField(root: unknown, field: string, lines: LineCounter): { line: number; col: number } | undefined {
+  let node: unknown = root;
+  let best = (root as YamlNode | null)?.range;
+  let rest = field;
+  while (rest !== '') {
+    const index = /^\[(\d+)\]\.?/.exec(rest);
+    if (index !== null && isSeq(node)) {
+      node = node.items[Number(index[1])];
+      rest = rest.slice(index[0].length);
+    } else if (index === null && isMap(node)) {
+      let found: { key: string; node: unknown } | undefined;
+      for (const pair of node.items) {
+        const key = isScalar(pair.key) ? String(pair.key.value) : undefined;
+        if (key === undefined || !rest.startsWith(key) || (found !== undefined && found.key.length >= key.length)) continue;
+        const next = rest[key.length];
+        if (next === undefined || next === '.' || next === '[') found = { key, node: pair.value ?? pair.key };
+      }
+      if (found === undefined) break;
+      node = found.node;
+      rest = rest.slice(found.key.length).replace(/^\./, '');
+    } else {
+      break;
+    }
+    const range = (node as YamlNode | null)?.range;
+    if (range === undefined || range === null) break;
+    best = range;
+  }
+  return best ? lines.linePos(best[0]) : undefined;
 }
 
 function startLine(node: unknown, lines: LineCounter): number | undefined {
@@ -98,11 +134,12 @@ export function readManifestText(file: string, text: string, problems: Problem[]
           problems.push({ severity: 'warning', file, line, object: itemWhere, message: "field 'kind' is missing in the list item; skipped" });
           return;
         }
-        out.push({ kind: k, body: item, file, line, where: itemWhere });
+        const itemNode = isSeq(itemNodes) ? itemNodes.items[j] : undefined;
+        out.push({ kind: k, body: item, file, line, where: itemWhere, locate: (field) => locateField(itemNode, field, lines) });
       });
       return;
     }
-    out.push({ kind, body: value, file, line: docLine, where });
+    out.push({ kind, body: value, file, line: docLine, where, locate: (field) => locateField(doc.contents, field, lines) });
   });
   return out;
 }

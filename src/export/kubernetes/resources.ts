@@ -89,6 +89,8 @@ export interface PolicyRule {
 
 export interface NetworkPolicy {
   ref: ObjectRef;
+  /** Where a field of the policy is written, for messages about it found later. */
+  locate: ManifestObject['locate'];
   namespace: string;
   name: string;
   podSelector: LabelSelector;
@@ -117,7 +119,9 @@ class ObjectProblems {
   }
 
   error(field: string, message: string): void {
-    this.problems.push({ severity: 'error', file: this.obj.file, line: this.obj.line, object: this.object, field, message });
+    const at = this.obj.locate(field);
+    const pos = at !== undefined ? { line: at.line, col: at.col } : this.obj.line !== undefined ? { line: this.obj.line } : {};
+    this.problems.push({ severity: 'error', file: this.obj.file, ...pos, object: this.object, field, message });
   }
 }
 
@@ -482,6 +486,7 @@ export function readNetworkPolicy(obj: ManifestObject, problems: Problem[]): Net
   if (podSelector === undefined || ingress === undefined || egress === undefined) return undefined;
   return {
     ref: refOf(obj, 'NetworkPolicy', meta.namespace, meta.name),
+    locate: obj.locate,
     namespace: meta.namespace,
     name: meta.name,
     podSelector,

@@ -48,7 +48,7 @@ test('bad manifests exit 2 with one line per problem and no output', () => {
     const r = palisade('analyze', 'reach', '--k8s', dir);
     assert.equal(r.code, 2);
     assert.equal(r.stdout, '');
-    assert.equal(r.stderr, `palisade: ${join(dir, 'all.yaml')}:16: NetworkPolicy default/p: spec.ingress[0].from[0]: rule NetworkPolicyPeer error: cannot have empty rule peer\n`);
+    assert.equal(r.stderr, `palisade: ${join(dir, 'all.yaml')}:24:12: NetworkPolicy default/p: spec.ingress[0].from[0]: rule NetworkPolicyPeer error: cannot have empty rule peer\n`);
   });
 });
 

@@ -95,7 +95,7 @@ test('an input without workloads is refused', () => {
   assert.deepEqual(errorsOf(policy('p', '  podSelector: {}')), ['no relevant Kubernetes workload resources found (Pods or workload controllers)']);
 });
 
-test('a label value that is no string is refused naming the label', () => {
+test('a label value that is no string is refused at the line and column of the value', () => {
   const errors = errorsOf('kind: Pod\nmetadata:\n  name: a\n  labels: {version: 2}\n');
-  assert.deepEqual(errors, ['test.yaml:1: Pod default/a: metadata.labels.version: a label value must be a string (quote it)']);
+  assert.deepEqual(errors, ['test.yaml:4:21: Pod default/a: metadata.labels.version: a label value must be a string (quote it)']);
 });

@@ -11,9 +11,9 @@ function onlyError(spec: string): string {
   return errors[0] as string;
 }
 
-test('an error names the file, the policy and the field', () => {
+test('an error names the file, the line and column of the field, the policy and the field path', () => {
   const error = onlyError('  podSelector: {}\n  ingress:\n  - from: [{ipBlock: {cidr: A}}]');
-  assert.match(error, /^test\.yaml:\d+: NetworkPolicy default\/p: spec\.ingress\[0\]\.from\[0\]\.ipBlock\.cidr: CIDR error: invalid CIDR address: A$/);
+  assert.match(error, /^test\.yaml:28:29: NetworkPolicy default\/p: spec\.ingress\[0\]\.from\[0\]\.ipBlock\.cidr: CIDR error: invalid CIDR address: A$/);
 });
 
 test('an except entry that is no CIDR is refused', () => {
