@@ -38,7 +38,12 @@ function hardReset(p: Buffer, dir: Direction): boolean {
 function probe(data: Buffer, dir: Direction, ctx: ProbeContext): ProbeResult {
   const p = packet(data, ctx);
   if (p === undefined || p === 'need-more') return p ?? 'no';
-  return hardReset(p, dir) ? 'match' : 'no';
+  if (hardReset(p, dir)) return 'match';
+  // A client reset in a wrapping this probe does not know (tls-crypt-v2 carries a wrapped key):
+  // the server's reset, which has one of the known forms, decides.
+  const opcode = (p[0] as number) >> 3;
+  const clientReset = (opcode === HARD_RESET_CLIENT_V2 || opcode === HARD_RESET_CLIENT_V3) && ((p[0] as number) & 7) === 0;
+  return dir === 'c2s' && clientReset ? 'need-more' : 'no';
 }
 
 export const openvpn: ProtocolModule = {

@@ -1,9 +1,10 @@
 // RDP (MS-RDPBCGR 2.2.1.1 and 2.2.1.2): a TPKT header (RFC 1006) carrying an X.224 Connection
 // Request whose user data is a "Cookie: mstshash=" or routing token and/or an RDP_NEG_REQ, or the
 // server's Connection Confirm with an RDP_NEG_RSP/FAILURE. Other ISO transports on TPKT (S7comm,
-// ...) put TSAP parameters there instead. The extractor records the cookie.
+// ...) put TSAP parameters there instead. Over UDP, the MS-RDPEUDP SYN exchange. The extractor
+// records the cookie.
 
-import { literal, u16 } from '../bytes.js';
+import { literal, u16, u32 } from '../bytes.js';
 import type { FlowMeta } from '../../model/flow.js';
 import type { Direction, ProbeContext, ProbeResult, ProtocolModule } from '../types.js';
 
@@ -26,7 +27,21 @@ function negotiation(b: Buffer, at: number, types: number[]): boolean {
   return types.includes(b[at] as number) && b[at + 2] === 8 && b[at + 3] === 0 && at + 8 === b.length;
 }
 
-function probe(data: Buffer, dir: Direction): ProbeResult {
+/**
+ * MS-RDPEUDP 3.1.5.1.1/3.1.5.1.2: the UDP transport opens with SYN and SYN+ACK datagrams of exactly
+ * 1232 bytes: RDPUDP_FEC_HEADER (snSourceAck, uReceiveWindowSize, uFlags with RDPUDP_FLAG_SYN)
+ * then RDPUDP_SYNDATA_PAYLOAD whose up- and downstream MTUs lie within 1132..1232.
+ */
+function probeUdpSyn(data: Buffer, dir: Direction): ProbeResult {
+  if (data.length !== 1232) return 'no';
+  const flags = u16(data, 6);
+  const syn = dir === 'c2s' ? (flags & 0x0005) === 0x0001 && u32(data, 0) === 0xffffffff : (flags & 0x0005) === 0x0005;
+  const mtu = (v: number): boolean => v >= 1132 && v <= 1232;
+  return syn && mtu(u16(data, 12)) && mtu(u16(data, 14)) ? 'match' : 'no';
+}
+
+function probe(data: Buffer, dir: Direction, ctx: ProbeContext): ProbeResult {
+  if (ctx.transport === 'udp') return probeUdpSyn(data, dir);
   const user = tpdu(data, dir === 'c2s' ? CONNECTION_REQUEST : CONNECTION_CONFIRM);
   if (user === undefined || user === 'need-more') return user ?? 'no';
   if (dir === 's2c') return user.length === 0 || negotiation(user, 0, [2, 3]) ? 'match' : 'no';
@@ -35,8 +50,8 @@ function probe(data: Buffer, dir: Direction): ProbeResult {
   return negotiation(user, 0, [1]) ? 'match' : 'no';
 }
 
-function extract(data: Buffer, dir: Direction, _ctx: ProbeContext, meta: FlowMeta): boolean {
-  if (dir !== 'c2s') return false;
+function extract(data: Buffer, dir: Direction, ctx: ProbeContext, meta: FlowMeta): boolean {
+  if (dir !== 'c2s' || ctx.transport !== 'tcp') return false;
   const user = tpdu(data, CONNECTION_REQUEST);
   if (user === 'need-more') return true;
   if (user === undefined) return false;
@@ -48,7 +63,7 @@ function extract(data: Buffer, dir: Direction, _ctx: ProbeContext, meta: FlowMet
 
 export const rdp: ProtocolModule = {
   name: 'RDP',
-  transports: ['tcp'],
+  transports: ['tcp', 'udp'],
   ports: [3389],
   probe,
   extract,

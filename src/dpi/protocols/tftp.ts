@@ -1,6 +1,7 @@
 // TFTP (RFC 1350, RFC 2347 options): RRQ/WRQ "opcode filename NUL mode NUL [option NUL value NUL]*"
 // with mode netascii, octet or mail; on the transfer's own port pair DATA (block, at most 512 bytes
-// unless blksize was negotiated, RFC 2348), ACK (4 bytes), ERROR (code 0..8) or OACK.
+// unless blksize was negotiated, RFC 2348), ACK (4 bytes), ERROR (code 0..8) or the server's
+// option acknowledgement OACK (RFC 2347), which opens the transfer's port pair when options were asked.
 
 import { u16 } from '../bytes.js';
 import type { FlowMeta } from '../../model/flow.js';
@@ -11,6 +12,9 @@ const WRQ = 2;
 const DATA = 3;
 const ACK = 4;
 const ERROR = 5;
+const OACK = 6;
+/** Options a server may acknowledge: blksize (RFC 2348), timeout/tsize (RFC 2349), windowsize (RFC 7440). */
+const OPTIONS = new Set(['blksize', 'timeout', 'tsize', 'windowsize']);
 const MODES = new Set(['netascii', 'octet', 'mail']);
 
 /** The NUL-terminated strings after the opcode, or undefined when one is not terminated or not text. */
@@ -43,6 +47,11 @@ function probe(data: Buffer): ProbeResult {
   // Transfers start at block 1; a 65464-byte blksize is the RFC 2348 maximum.
   if (op === DATA) return u16(data, 2) === 1 && data.length <= 4 + 65464 ? 'match' : 'no';
   if (op === ACK) return data.length === 4 && u16(data, 2) <= 1 ? 'match' : 'no';
+  if (op === OACK) {
+    const s = strings(data);
+    const names = s?.filter((_, i) => i % 2 === 0) ?? [];
+    return s !== undefined && s.length >= 2 && s.length % 2 === 0 && names.every((n) => OPTIONS.has(n.toLowerCase())) ? 'match' : 'no';
+  }
   if (op === ERROR) return u16(data, 2) <= 8 && data[data.length - 1] === 0 && strings(data) !== undefined ? 'match' : 'no';
   return 'no';
 }

@@ -1,6 +1,6 @@
 // TLS (RFC 8446, RFC 5246 for the record layer and hello messages, RFC 6066 SNI, RFC 7301 ALPN):
 // a handshake record carrying a ClientHello (client) or ServerHello (server), plus the SSLv2
-// compatible ClientHello. The extractor reads SNI, ALPN, the negotiated version and the cipher.
+// compatible ClientHello and, for captures begun mid-session, a run of well-formed records. The extractor reads SNI, ALPN, the negotiated version and the cipher.
 // QUIC reuses parseHello on the handshake bytes of its CRYPTO frames.
 
 import { u16, u24, u8 } from '../bytes.js';
@@ -176,10 +176,28 @@ function probeSsl2Hello(b: Buffer): ProbeResult {
   return ok ? 'match' : 'no';
 }
 
+/**
+ * A capture that starts after the handshake still begins at a record boundary when the tap began
+ * between segments: two consecutive well-formed records (RFC 8446 section 5.1: content type 20-24,
+ * legacy version 3.x, length within bounds) are then evidence enough.
+ */
+function probeRecords(b: Buffer): ProbeResult {
+  let at = 0;
+  for (let records = 0; records < 2; records++) {
+    if (at + 5 > b.length) return at < b.length && (b[at] as number) < 20 ? 'no' : 'need-more';
+    const type = b[at] as number;
+    const len = u16(b, at + 3);
+    if (type < 20 || type > 24 || b[at + 1] !== 3 || (b[at + 2] as number) > 4 || len === 0 || len > MAX_RECORD) return 'no';
+    at += 5 + len;
+  }
+  return 'match';
+}
+
 function probe(data: Buffer, dir: Direction): ProbeResult {
   const first = u8(data, 0);
   if (first < 0) return 'need-more';
   if (first & 0x80 && dir === 'c2s') return probeSsl2Hello(data);
+  if (first !== HANDSHAKE) return probeRecords(data);
   const hs = handshakeBytes(data);
   if (typeof hs === 'string') return hs;
   const want = dir === 'c2s' ? CLIENT_HELLO : SERVER_HELLO;
