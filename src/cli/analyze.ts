@@ -10,21 +10,17 @@ import { CONNLIST_FORMATS, formatReach, type ConnlistFormat } from '../export/ku
 import { formatProblem, type Problem } from '../export/kubernetes/problems.js';
 import { computeReach, type Reach } from '../export/kubernetes/reach.js';
 
-interface ReachOptions {
-  k8s?: string;
-  format: string;
-}
+/** The inputs a reach question can be asked about, one option each; exactly one is given per run. */
+type ReachInput = 'k8s';
 
-/** Each input a reach question can be asked about; exactly one is given per run. */
-const REACH_INPUTS: { option: keyof ReachOptions; run: (value: string) => { reach?: Reach[]; problems: Problem[] } }[] = [
-  {
-    option: 'k8s',
-    run: (dir) => {
-      const { cluster, problems } = readCluster(dir);
-      return cluster === undefined ? { problems } : { reach: computeReach(cluster), problems };
-    },
+type ReachOptions = Partial<Record<ReachInput, string>> & { format: string };
+
+const REACH_INPUTS: Record<ReachInput, (value: string) => { reach?: Reach[]; problems: Problem[] }> = {
+  k8s: (dir) => {
+    const { cluster, problems } = readCluster(dir);
+    return cluster === undefined ? { problems } : { reach: computeReach(cluster), problems };
   },
-];
+};
 
 function parseFormat(value: string): ConnlistFormat {
   if (!(CONNLIST_FORMATS as readonly string[]).includes(value)) {
@@ -35,12 +31,13 @@ function parseFormat(value: string): ConnlistFormat {
 
 function runReach(options: ReachOptions): void {
   const format = parseFormat(options.format);
-  const given = REACH_INPUTS.filter((input) => options[input.option] !== undefined);
-  if (given.length !== 1) {
-    throw new UsageError(`analyze reach: give exactly one input: ${REACH_INPUTS.map((i) => `--${i.option}`).join(', ')}`);
+  const inputs = Object.keys(REACH_INPUTS) as ReachInput[];
+  const given = inputs.filter((input) => options[input] !== undefined);
+  const input = given[0];
+  if (input === undefined || given.length > 1) {
+    throw new UsageError(`analyze reach: give exactly one input: ${inputs.map((i) => `--${i}`).join(', ')}`);
   }
-  const input = given[0] as (typeof REACH_INPUTS)[number];
-  const { reach, problems } = input.run(options[input.option] as string);
+  const { reach, problems } = REACH_INPUTS[input](options[input] as string);
   for (const p of problems) process.stderr.write(`palisade: ${formatProblem(p)}\n`);
   if (reach === undefined) {
     setExitCode(EXIT_USAGE);

@@ -16,6 +16,7 @@ import {
   type ClusterNamespace,
   type ClusterWorkload,
   type NetworkPolicy,
+  type ObjectRef,
   type PolicyPeer,
 } from './resources.js';
 import { matchesSelector } from './selector.js';
@@ -40,27 +41,32 @@ const isWorkloadObject = (o: ManifestObject): boolean => o.kind === 'Pod' || (WO
 export function assembleCluster(objects: readonly ManifestObject[], problems: Problem[]): Cluster {
   const namespaces = new Map<string, ClusterNamespace>();
   const workloads = new Map<string, ClusterWorkload>();
-  const policies = new Map<string, NetworkPolicy>();
-  const duplicate = (what: string, first: { file: string; line?: number } | undefined, obj: ManifestObject): void => {
-    const at = first === undefined ? '' : ` (first defined in ${first.file}${first.line !== undefined ? `:${first.line}` : ''})`;
-    problems.push({ severity: 'error', file: obj.file, line: obj.line, object: what, message: `defined twice${at}` });
+  const policies: NetworkPolicy[] = [];
+  const written = new Map<string, ObjectRef>();
+  /** False (and an error) when an object of that kind, namespace and name was written before. */
+  const firstTime = (ref: ObjectRef): boolean => {
+    const key = describeObject(ref);
+    const first = written.get(key);
+    if (first === undefined) {
+      written.set(key, ref);
+      return true;
+    }
+    const at = `${first.file}${first.line !== undefined ? `:${first.line}` : ''}`;
+    problems.push({ severity: 'error', file: ref.file, line: ref.line, object: key, message: `defined twice (first defined in ${at})` });
+    return false;
   };
 
   for (const obj of objects) {
     if (obj.kind === 'Namespace') {
       const ns = readNamespace(obj, problems);
-      if (ns === undefined) continue;
-      if (namespaces.has(ns.name)) duplicate(`Namespace ${ns.name}`, namespaces.get(ns.name)?.ref, obj);
-      else namespaces.set(ns.name, { ...ns, labels: { ...ns.labels, [NAMESPACE_NAME_LABEL]: ns.name } });
+      if (ns !== undefined && firstTime(ns.ref)) namespaces.set(ns.name, { name: ns.name, labels: { ...ns.labels, [NAMESPACE_NAME_LABEL]: ns.name } });
     } else if (obj.kind === 'NetworkPolicy') {
       const policy = readNetworkPolicy(obj, problems);
-      if (policy === undefined) continue;
-      const key = `${policy.namespace}/${policy.name}`;
-      if (policies.has(key)) duplicate(describeObject(policy.ref), policies.get(key)?.ref, obj);
-      else policies.set(key, policy);
+      if (policy !== undefined && firstTime(policy.ref)) policies.push(policy);
     } else if (isWorkloadObject(obj)) {
       const workload = obj.kind === 'Pod' ? readPod(obj, problems) : readController(obj, problems);
-      if (workload === undefined) continue;
+      if (workload === undefined || !firstTime(workload.members[0].ref)) continue;
+      // Pods of one controller (and the controller itself, when written too) are one peer.
       const known = workloads.get(workload.id);
       if (known === undefined) workloads.set(workload.id, workload);
       else known.members.push(...workload.members);
@@ -72,7 +78,7 @@ export function assembleCluster(objects: readonly ManifestObject[], problems: Pr
     if (!namespaces.has(w.namespace)) namespaces.set(w.namespace, { name: w.namespace, labels: { [NAMESPACE_NAME_LABEL]: w.namespace } });
   }
 
-  const cluster: Cluster = { namespaces, workloads: [...workloads.values()], policies: [...policies.values()] };
+  const cluster: Cluster = { namespaces, workloads: [...workloads.values()], policies };
   if (!objects.some(isWorkloadObject)) problems.push({ severity: 'error', message: 'no relevant Kubernetes workload resources found (Pods or workload controllers)' });
   if (!objects.some((o) => o.kind === 'NetworkPolicy')) problems.push({ severity: 'warning', message: 'no relevant Kubernetes network policy resources found: every connection is allowed' });
   checkMembersAlike(cluster, problems);
@@ -108,7 +114,6 @@ function checkMembersAlike(cluster: Cluster, problems: Problem[]): void {
     if (w.members.length < 2) continue;
     const ns = cluster.namespaces.get(w.namespace) as ClusterNamespace;
     const first = w.members[0];
-    if (first === undefined) continue;
     for (const policy of cluster.policies) {
       const tests: { field: string; test: (labels: Labels) => boolean }[] = [
         { field: 'spec.podSelector', test: (labels) => policySelects(policy, w.namespace, labels) },

@@ -95,8 +95,7 @@ export function readManifestText(file: string, text: string, problems: Problem[]
   const lines = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false });
   const out: ManifestObject[] = [];
-  const list = Array.isArray(docs) ? docs : [];
-  list.forEach((doc, i) => {
+  docs.forEach((doc, i) => {
     const where = `document ${i + 1}`;
     if (doc.errors.length > 0) {
       for (const err of doc.errors) {

@@ -25,7 +25,6 @@ export function describeObject(ref: ObjectRef): string {
 export interface ClusterNamespace {
   name: string;
   labels: Labels;
-  ref?: ObjectRef;
 }
 
 export interface ContainerPort {
@@ -52,7 +51,8 @@ export interface ClusterWorkload {
   kind: string;
   labels: Labels;
   ports: readonly ContainerPort[];
-  members: WorkloadMember[];
+  /** The objects behind the peer, in the order written; never empty. */
+  members: [WorkloadMember, ...WorkloadMember[]];
 }
 
 /** An inclusive IPv4 range as numbers. */
@@ -203,7 +203,7 @@ function refOf(obj: ManifestObject, kind: string, namespace: string, name: strin
   return { file: obj.file, ...(obj.line !== undefined ? { line: obj.line } : {}), kind, namespace, name };
 }
 
-export function readNamespace(obj: ManifestObject, problems: Problem[]): ClusterNamespace | undefined {
+export function readNamespace(obj: ManifestObject, problems: Problem[]): (ClusterNamespace & { ref: ObjectRef }) | undefined {
   const report = new ObjectProblems(problems, obj, `Namespace (${obj.where})`);
   const meta = readMetadata(obj, report);
   if (meta === undefined) return undefined;

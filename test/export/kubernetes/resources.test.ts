@@ -110,3 +110,16 @@ test('an ipBlock holds its cidr minus the excepts, adjacent excepts leaving no g
   assert.ok(peer?.kind === 'ipBlock');
   assert.deepEqual(peer.ranges, [{ first: 0x0ac00000, last: 0x0affffff }]);
 });
+
+test('two Namespaces with one name are refused', () => {
+  const ns = 'kind: Namespace\nmetadata: {name: team}\n';
+  const errors = errorsOf(`${app}---\n${ns}---\n${ns}`);
+  assert.equal(errors.length, 1);
+  assert.match(errors[0] as string, /Namespace team: defined twice/);
+});
+
+test('two Deployments with one name in one namespace are refused', () => {
+  const errors = errorsOf(app + app);
+  assert.equal(errors.length, 1);
+  assert.match(errors[0] as string, /Deployment default\/web: defined twice/);
+});
