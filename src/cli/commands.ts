@@ -4,12 +4,14 @@
 import type { Command } from 'commander';
 import { registerAnalyze } from './analyze.js';
 import { registerInspect } from './inspect.js';
+import { registerPolicy } from './policy.js';
 
 export type RegisterCommand = (program: Command) => void;
 
 export const commands: RegisterCommand[] = [
   registerAnalyze,
   registerInspect,
+  registerPolicy,
 ];
 
 /** Records the exit code of the running action (0 ok, 1 check failed, 2 bad input). */
