@@ -23,14 +23,18 @@ export interface ManifestObject {
 
 const MANIFEST_EXTENSIONS = ['.yaml', '.yml', '.json'];
 
-/** Files that may hold manifests, depth first in name order so results never depend on the file system. */
+/**
+ * Files that may hold manifests, depth first in name order so results never depend on the file
+ * system. Symbolic links to directories are not followed: they could loop.
+ */
 export function manifestFiles(dir: string): string[] {
   const out: string[] = [];
   const walk = (path: string): void => {
-    for (const name of readdirSync(path).sort()) {
-      const full = join(path, name);
-      if (statSync(full).isDirectory()) walk(full);
-      else if (MANIFEST_EXTENSIONS.some((ext) => name.toLowerCase().endsWith(ext))) out.push(full);
+    const entries = readdirSync(path, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const entry of entries) {
+      const full = join(path, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (MANIFEST_EXTENSIONS.some((ext) => entry.name.toLowerCase().endsWith(ext))) out.push(full);
     }
   };
   walk(dir);

@@ -20,8 +20,27 @@ import type { ClusterNamespace, ClusterWorkload, Ipv4Range, NetworkPolicy, Polic
 const IPV4_MAX = 0xffffffff;
 
 export type Peer =
-  | { kind: 'workload'; id: string; workload: ClusterWorkload; namespace: ClusterNamespace }
+  | {
+      kind: 'workload';
+      id: string;
+      workload: ClusterWorkload;
+      namespace: ClusterNamespace;
+      /** The policies that select it, per direction they restrict; none = unrestricted that way. */
+      selectedBy: Readonly<Record<'ingress' | 'egress', readonly NetworkPolicy[]>>;
+    }
   | { kind: 'external'; id: string; range: Ipv4Range };
+
+/** A workload as a peer, with the policies that restrict it worked out once. */
+export function workloadPeer(cluster: Cluster, workload: ClusterWorkload): Peer {
+  const selecting = cluster.policies.filter((p) => policySelects(p, workload.namespace, workload.labels));
+  return {
+    kind: 'workload',
+    id: workload.id,
+    workload,
+    namespace: cluster.namespaces.get(workload.namespace) ?? { name: workload.namespace, labels: {} },
+    selectedBy: { ingress: selecting.filter((p) => p.restrictsIngress), egress: selecting.filter((p) => p.restrictsEgress) },
+  };
+}
 
 /** One line of the answer: src may open connections to dst on these protocols and ports. */
 export interface Reach {
@@ -90,22 +109,15 @@ export function ruleAdmits(rule: PolicyRule, policy: NetworkPolicy, peer: Peer):
 }
 
 /**
- * What the policies of one direction allow between `selected` (the workload they may select)
- * and `other`. Named ports resolve against the destination: `selected` for ingress, `other` for egress.
+ * What the policies of one direction allow between `selected` (the workload they restrict) and
+ * `other`. Named ports resolve against the destination: `selected` for ingress, `other` for egress.
  */
-function allowedBy(
-  policies: readonly NetworkPolicy[],
-  direction: 'ingress' | 'egress',
-  selected: Peer & { kind: 'workload' },
-  other: Peer,
-): ConnectionSet {
-  const selecting = policies.filter(
-    (p) => (direction === 'ingress' ? p.restrictsIngress : p.restrictsEgress) && policySelects(p, selected.workload.namespace, selected.workload.labels),
-  );
-  if (selecting.length === 0) return allConnections();
+function allowedBy(direction: 'ingress' | 'egress', selected: Peer & { kind: 'workload' }, other: Peer): ConnectionSet {
+  const policies = selected.selectedBy[direction];
+  if (policies.length === 0) return allConnections();
   const dst = direction === 'ingress' ? selected : other;
   let out = noConnections();
-  for (const policy of selecting) {
+  for (const policy of policies) {
     for (const rule of policy[direction]) {
       if (ruleAdmits(rule, policy, other)) out = union(out, rulePorts(rule.ports, dst));
     }
@@ -114,10 +126,10 @@ function allowedBy(
 }
 
 /** The connections src may open to dst: its egress allowance and dst's ingress allowance, both. */
-export function allowedConnections(policies: readonly NetworkPolicy[], src: Peer, dst: Peer): ConnectionSet {
-  const egress = src.kind === 'workload' ? allowedBy(policies, 'egress', src, dst) : allConnections();
+export function allowedConnections(src: Peer, dst: Peer): ConnectionSet {
+  const egress = src.kind === 'workload' ? allowedBy('egress', src, dst) : allConnections();
   if (isEmpty(egress)) return egress;
-  const ingress = dst.kind === 'workload' ? allowedBy(policies, 'ingress', dst, src) : allConnections();
+  const ingress = dst.kind === 'workload' ? allowedBy('ingress', dst, src) : allConnections();
   return intersect(egress, ingress);
 }
 
@@ -126,19 +138,14 @@ export function allowedConnections(policies: readonly NetworkPolicy[], src: Peer
  * unit order). No pair of a workload with itself, and none between two external ranges.
  */
 export function computeReach(cluster: Cluster): Reach[] {
-  const workloads: Peer[] = cluster.workloads.map((w) => ({
-    kind: 'workload',
-    id: w.id,
-    workload: w,
-    namespace: cluster.namespaces.get(w.namespace) as ClusterNamespace,
-  }));
+  const workloads = cluster.workloads.map((w) => workloadPeer(cluster, w));
   const sources = [...workloads, ...externalPeers(cluster.policies, 'ingress')];
   const destinations = [...workloads, ...externalPeers(cluster.policies, 'egress')];
   const out: Reach[] = [];
   for (const src of sources) {
     for (const dst of destinations) {
       if (src.id === dst.id || (src.kind === 'external' && dst.kind === 'external')) continue;
-      const connections = allowedConnections(cluster.policies, src, dst);
+      const connections = allowedConnections(src, dst);
       if (!isEmpty(connections)) out.push({ src: src.id, dst: dst.id, connections });
     }
   }

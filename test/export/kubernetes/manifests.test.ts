@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readManifestText } from '../../../src/export/kubernetes/manifests.js';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { manifestFiles, readManifestText } from '../../../src/export/kubernetes/manifests.js';
 import { formatProblem, type Problem } from '../../../src/export/kubernetes/problems.js';
 import { clusterFrom, connlist, errorsOf, policy } from './fixtures.js';
 
@@ -98,4 +101,15 @@ test('an input without workloads is refused', () => {
 test('a label value that is no string is refused at the line and column of the value', () => {
   const errors = errorsOf('kind: Pod\nmetadata:\n  name: a\n  labels: {version: 2}\n');
   assert.deepEqual(errors, ['test.yaml:4:21: Pod default/a: metadata.labels.version: a label value must be a string (quote it)']);
+});
+
+test('manifest files are found in sub-folders, in name order, by their .yaml, .yml or .json suffix', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'palisade-k8s-'));
+  try {
+    mkdirSync(join(dir, 'b'));
+    for (const f of ['b/pods.JSON', 'a.yml', 'notes.txt', 'c.yaml', 'b/ns.yaml']) writeFileSync(join(dir, f), '');
+    assert.deepEqual(manifestFiles(dir).map((f) => relative(dir, f)), ['a.yml', join('b', 'ns.yaml'), join('b', 'pods.JSON'), 'c.yaml']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
