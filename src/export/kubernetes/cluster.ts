@@ -4,7 +4,7 @@
 
 import type { Labels } from '../../model/workload.js';
 import { readManifestDir, type ManifestObject } from './manifests.js';
-import type { Problem } from './problems.js';
+import { hasErrors, type Problem } from './problems.js';
 import {
   describeObject,
   NAMESPACE_NAME_LABEL,
@@ -33,7 +33,7 @@ export function readCluster(dir: string): { cluster?: Cluster; problems: Problem
   const problems: Problem[] = [];
   const objects = readManifestDir(dir, problems);
   const cluster = assembleCluster(objects, problems);
-  return problems.some((p) => p.severity === 'error') ? { problems } : { cluster, problems };
+  return hasErrors(problems) ? { problems } : { cluster, problems };
 }
 
 const isWorkloadObject = (o: ManifestObject): boolean => o.kind === 'Pod' || (WORKLOAD_KINDS as readonly string[]).includes(o.kind);

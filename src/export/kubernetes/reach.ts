@@ -31,7 +31,7 @@ export type Peer =
   | { kind: 'external'; id: string; range: Ipv4Range };
 
 /** A workload as a peer, with the policies that restrict it worked out once. */
-export function workloadPeer(cluster: Cluster, workload: ClusterWorkload): Peer {
+function workloadPeer(cluster: Cluster, workload: ClusterWorkload): Peer {
   const selecting = cluster.policies.filter((p) => policySelects(p, workload.namespace, workload.labels));
   return {
     kind: 'workload',
@@ -50,7 +50,7 @@ export interface Reach {
 }
 
 /** `first-last[External]`: the connlist spelling of an address range. */
-export function externalId(range: Ipv4Range): string {
+function externalId(range: Ipv4Range): string {
   return `${formatIpv4(range.first)}-${formatIpv4(range.last)}[External]`;
 }
 
@@ -69,7 +69,7 @@ export function cutAddressSpace(blocks: readonly Ipv4Range[]): Ipv4Range[] {
 }
 
 /** The external peers on one side: cut by the ipBlocks of every policy's rules of that direction. */
-export function externalPeers(policies: readonly NetworkPolicy[], direction: 'ingress' | 'egress'): Peer[] {
+function externalPeers(policies: readonly NetworkPolicy[], direction: 'ingress' | 'egress'): Peer[] {
   const blocks: Ipv4Range[] = [];
   for (const policy of policies) {
     for (const rule of policy[direction]) {
@@ -83,7 +83,7 @@ export function externalPeers(policies: readonly NetworkPolicy[], direction: 'in
  * The ports one rule allows towards `dst`. A named port means the port `dst` declares under
  * that name for that protocol; when it declares none, the entry allows nothing.
  */
-export function rulePorts(ports: readonly PolicyPort[] | undefined, dst: Peer): ConnectionSet {
+function rulePorts(ports: readonly PolicyPort[] | undefined, dst: Peer): ConnectionSet {
   if (ports === undefined) return allConnections();
   let out = noConnections();
   for (const { protocol, port } of ports) {
@@ -98,7 +98,7 @@ export function rulePorts(ports: readonly PolicyPort[] | undefined, dst: Peer): 
 }
 
 /** Whether a rule of `policy` admits `peer` as the other end (source of ingress, destination of egress). */
-export function ruleAdmits(rule: PolicyRule, policy: NetworkPolicy, peer: Peer): boolean {
+function ruleAdmits(rule: PolicyRule, policy: NetworkPolicy, peer: Peer): boolean {
   if (rule.peers === undefined) return true;
   return rule.peers.some((p) => {
     if (p.kind === 'ipBlock') {
@@ -126,7 +126,7 @@ function allowedBy(direction: 'ingress' | 'egress', selected: Peer & { kind: 'wo
 }
 
 /** The connections src may open to dst: its egress allowance and dst's ingress allowance, both. */
-export function allowedConnections(src: Peer, dst: Peer): ConnectionSet {
+function allowedConnections(src: Peer, dst: Peer): ConnectionSet {
   const egress = src.kind === 'workload' ? allowedBy('egress', src, dst) : allConnections();
   if (isEmpty(egress)) return egress;
   const ingress = dst.kind === 'workload' ? allowedBy('ingress', dst, src) : allConnections();

@@ -103,7 +103,7 @@ export interface NetworkPolicy {
 
 export const WORKLOAD_KINDS = ['Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'ReplicationController'] as const;
 
-export const DEFAULT_NAMESPACE = 'default';
+const DEFAULT_NAMESPACE = 'default';
 export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
 
 /** Collects the problems of one object under its name. */
@@ -336,7 +336,7 @@ function cidrRange(text: unknown, field: string, report: ObjectProblems): Ipv4Ra
 }
 
 /** `ranges` minus `cut`, both ascending and disjoint. */
-export function subtractRanges(ranges: readonly Ipv4Range[], cut: Ipv4Range): Ipv4Range[] {
+function subtractRanges(ranges: readonly Ipv4Range[], cut: Ipv4Range): Ipv4Range[] {
   const out: Ipv4Range[] = [];
   for (const r of ranges) {
     if (cut.last < r.first || cut.first > r.last) {

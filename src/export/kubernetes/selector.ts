@@ -30,7 +30,7 @@ const NAME = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /** Why `key` is no valid label key (an optional DNS subdomain prefix and `/`, then a name), or undefined. */
-export function labelKeyError(key: string): string | undefined {
+function labelKeyError(key: string): string | undefined {
   const slash = key.indexOf('/');
   const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
   const name = slash >= 0 ? key.slice(slash + 1) : key;
@@ -44,7 +44,7 @@ export function labelKeyError(key: string): string | undefined {
 }
 
 /** Why `value` is no valid label value (empty, or a name of at most 63 characters), or undefined. */
-export function labelValueError(value: string): string | undefined {
+function labelValueError(value: string): string | undefined {
   if (value === '' || (value.length <= 63 && NAME.test(value))) return undefined;
   return `values: Invalid value: ${JSON.stringify(value)}: a label value must be empty or at most 63 characters of letters, digits, '-', '_' or '.', beginning and ending with a letter or digit`;
 }
@@ -118,7 +118,7 @@ export function parseSelector(raw: unknown): { selector: LabelSelector; errors: 
   return { selector: { requirements }, errors };
 }
 
-export function matchesRequirement(req: SelectorRequirement, labels: Labels): boolean {
+function matchesRequirement(req: SelectorRequirement, labels: Labels): boolean {
   const has = Object.prototype.hasOwnProperty.call(labels, req.key);
   switch (req.operator) {
     case 'In':
