@@ -373,8 +373,8 @@ function readIpBlock(raw: unknown, field: string, report: ObjectProblems): Ipv4R
       valid = false;
       return;
     }
-    if (cidr === 'ipv6' || cut === 'ipv6') return;
-    if (cut.first < cidr.first || cut.last > cidr.last) {
+    if (cidr === 'ipv6' && cut === 'ipv6') return;
+    if (cidr === 'ipv6' || cut === 'ipv6' || cut.first < cidr.first || cut.last > cidr.last) {
       report.error(`${field}.except[${i}]`, `except ${String(text)} lies outside cidr ${String(raw['cidr'])}`);
       valid = false;
       return;

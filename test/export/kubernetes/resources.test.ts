@@ -123,3 +123,15 @@ test('two Deployments with one name in one namespace are refused', () => {
   assert.equal(errors.length, 1);
   assert.match(errors[0] as string, /Deployment default\/web: defined twice/);
 });
+
+test('an IPv6 except under an IPv4 cidr is refused as lying outside it', () => {
+  assert.match(onlyError('  podSelector: {}\n  ingress:\n  - from: [{ipBlock: {cidr: 10.0.0.0/8, except: ["fd00::/64"]}}]'), /except\[0\]: except fd00::\/64 lies outside cidr 10\.0\.0\.0\/8/);
+});
+
+test('an IPv6 ipBlock is accepted and adds no IPv4 range', () => {
+  const { cluster, problems } = clusterFrom(app + policy('p', '  podSelector: {}\n  ingress:\n  - from: [{ipBlock: {cidr: "fd00::/8", except: ["fd00::/16"]}}]'));
+  assert.deepEqual(problems.filter((p) => p.severity === 'error'), []);
+  const peer = cluster.policies[0]?.ingress[0]?.peers?.[0];
+  assert.ok(peer?.kind === 'ipBlock');
+  assert.deepEqual(peer.ranges, []);
+});
