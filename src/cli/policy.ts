@@ -159,8 +159,8 @@ function parseAt(text: string | undefined): number {
 function describeEndpoint(e: EndpointExplanation, side: Side): string {
   const what = e.kind === 'workload' ? `workload ${e.workload ?? ''}` : e.kind === 'node' ? `node ${e.node ?? ''}` : side.fqdn !== undefined ? `external ${side.fqdn}` : `external ${e.ip}`;
   const address = side.fqdn === undefined && e.kind !== 'external' ? ` (${e.ip})` : '';
-  const mode = e.mode === undefined ? '' : `, ${e.mode} (${e.modeFrom === 'default' ? 'the default mode' : `from group ${e.modeFrom ?? ''}`})`;
-  return `${what}${address}, groups ${e.groups.join(', ')}${mode}`;
+  const mode = e.mode === undefined ? '' : `; mode ${e.mode} (${e.modeFrom === 'default' ? 'the default' : `set by group ${e.modeFrom ?? ''}`})`;
+  return `${what}${address}; groups ${e.groups.join(', ')}${mode}`;
 }
 
 function explainText(x: Explanation, client: Side, server: Side, service: string): string {
