@@ -10,7 +10,6 @@ export const IPPROTO_TCP = 6;
 export const IPPROTO_UDP = 17;
 export const IPPROTO_ROUTING = 43;
 export const IPPROTO_FRAGMENT = 44;
-export const IPPROTO_ESP = 50;
 export const IPPROTO_AH = 51;
 export const IPPROTO_ICMPV6 = 58;
 export const IPPROTO_NONE = 59;
@@ -20,7 +19,6 @@ export const IPPROTO_SCTP = 132;
 export const TCP_FIN = 0x01;
 export const TCP_SYN = 0x02;
 export const TCP_RST = 0x04;
-export const TCP_PSH = 0x08;
 export const TCP_ACK = 0x10;
 
 /** Longer extension-header chains are an attack, not traffic. */

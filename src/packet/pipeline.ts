@@ -79,6 +79,14 @@ export class PacketPipeline {
     this.table.packet(pkt);
   };
 
+  /**
+   * Ends idle sessions at `nowUs` (microseconds since the epoch). Timeouts otherwise run on packet
+   * time, so a live tap calls this on a timer to close sessions when traffic stops.
+   */
+  expire(nowUs: number): void {
+    this.table.expire(nowUs);
+  }
+
   /** End of input: ends every session and gives up on incomplete datagrams. */
   finish(): void {
     this.defrag.finish();

@@ -165,15 +165,50 @@ function icmpPorts(pkt: Packet, out: { sport: number; dport: number }): void {
   }
 }
 
+/**
+ * The bidirectional key: protocol, VLAN, then the endpoint that sorts first. Built from 16-bit
+ * units in one call so the per-packet lookup makes one flat string and no intermediate ones.
+ */
 function flowKey(proto: number, vlan: number, src: Buffer, sport: number, dst: Buffer, dport: number, srcIsLow: boolean): string {
-  return srcIsLow
-    ? `${proto}|${vlan}|${src.toString('latin1')}${sport}|${dst.toString('latin1')}${dport}`
-    : `${proto}|${vlan}|${dst.toString('latin1')}${dport}|${src.toString('latin1')}${sport}`;
+  const a = srcIsLow ? src : dst;
+  const b = srcIsLow ? dst : src;
+  const pa = srcIsLow ? sport : dport;
+  const pb = srcIsLow ? dport : sport;
+  if (a.length === 4) {
+    return String.fromCharCode(proto, vlan + 1, a.readUInt16BE(0), a.readUInt16BE(2), pa, b.readUInt16BE(0), b.readUInt16BE(2), pb);
+  }
+  return String.fromCharCode(
+    proto,
+    vlan + 1,
+    a.readUInt16BE(0),
+    a.readUInt16BE(2),
+    a.readUInt16BE(4),
+    a.readUInt16BE(6),
+    a.readUInt16BE(8),
+    a.readUInt16BE(10),
+    a.readUInt16BE(12),
+    a.readUInt16BE(14),
+    pa,
+    b.readUInt16BE(0),
+    b.readUInt16BE(2),
+    b.readUInt16BE(4),
+    b.readUInt16BE(6),
+    b.readUInt16BE(8),
+    b.readUInt16BE(10),
+    b.readUInt16BE(12),
+    b.readUInt16BE(14),
+    pb,
+  );
 }
 
+/** Whether (src, sport) sorts before (dst, dport): bytes of the address, then the port. */
 function sortsFirst(src: Buffer, sport: number, dst: Buffer, dport: number): boolean {
-  const c = src.compare(dst);
-  return c < 0 || (c === 0 && sport <= dport);
+  for (let i = 0; i < src.length; i++) {
+    const x = src[i] as number;
+    const y = dst[i] as number;
+    if (x !== y) return x < y;
+  }
+  return sport <= dport;
 }
 
 /** How often (packet time) idle sessions are looked for. */

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ACK, FIN, SYN, ether, icmp, ipv4, ipv6, sctp, sctpData, tcp, udp } from './build.js';
+import { SessionTable, decodeFrame } from '../../src/packet/index.js';
 import { run } from './run.js';
 
 const C = '10.0.0.1';
@@ -172,4 +173,17 @@ test('UDP payload past the delivery cap is counted, not delivered', () => {
   const r = run(timed([u(C, 40000, S, 53, 'abcdef'), u(C, 40000, S, 53, 'ghijkl')]), { sessions: { deliverBytes: 8 } });
   assert.equal(r.stream(1, 'c2s'), 'abcdefgh');
   assert.equal(r.stats.sessions.datagramBytesBeyondCap, 4);
+});
+
+test('expire at a given time ends sessions idle since before the timeout, without waiting for a packet', () => {
+  const ends: string[] = [];
+  const table = new SessionTable({ onPayload: () => undefined, onEnd: (s, reason) => void ends.push(`${s.id} ${reason}`) }, { idleTimeoutUs: 1000 });
+  const p = decodeFrame(u(C, 40000, S, 53), 1, 5000);
+  assert.ok(typeof p === 'object');
+  table.packet(p);
+  table.expire(5500);
+  assert.deepEqual(ends, []);
+  table.expire(6001);
+  assert.deepEqual(ends, ['1 idle']);
+  assert.equal(table.size, 0);
 });
