@@ -3,8 +3,8 @@
 // on the same policy and connections. Figures go to docs/BENCHMARKS.md.
 
 import type { Connection } from '../src/model/connection.js';
-import type { Group, Mode, Namespace, Node, Policy, PortRange, Rule } from '../src/model/policy.js';
-import type { Inventory, Workload } from '../src/model/workload.js';
+import type { Group, Mode, Policy, PortRange, Rule } from '../src/model/policy.js';
+import type { AddressLease, Inventory, Namespace, Node, Workload } from '../src/model/workload.js';
 import { compile } from '../src/policy/compile.js';
 import type { Resolver } from '../src/policy/select.js';
 import { referenceDecide } from '../test/policy/engine/reference.js';
@@ -44,11 +44,11 @@ function buildInventory(): Inventory {
   for (let i = 0; i < WORKLOADS; i++) {
     const svc = i % SERVICES;
     const ns = `ns${svc % NAMESPACES}`;
-    const addresses = [{ ip: ip4(10, 1 + (i >> 16), (i >> 8) & 255, i & 255), since: '2026-05-01T00:00:00Z' }];
+    const addresses: AddressLease[] = [{ ip: ip4(10, 1 + (i >> 16), (i >> 8) & 255, i & 255), since: '2026-05-01T00:00:00Z' }];
     // A fifth of the workloads held an address earlier that another workload holds now.
     if (i % 5 === 0) {
       const j = (i + 7) % WORKLOADS;
-      addresses.push({ ip: ip4(10, 1 + (j >> 16), (j >> 8) & 255, j & 255), since: '2026-04-01T00:00:00Z', until: '2026-05-01T00:00:00Z' } as never);
+      addresses.push({ ip: ip4(10, 1 + (j >> 16), (j >> 8) & 255, j & 255), since: '2026-04-01T00:00:00Z', until: '2026-05-01T00:00:00Z' });
     }
     workloads.push({
       id: `${ns}/svc${svc}-${i}`,

@@ -1,6 +1,7 @@
-// Policy + inventory → an immutable structure that decides a connection with little work: group
-// membership precomputed per address slot (a workload or node at one address) as bitsets, rules
-// sorted once and indexed per slot, so decide() walks only rules that can involve the endpoint.
+// Policy + inventory → an immutable structure that decides a connection with little work. Group
+// membership is precomputed per address slot (a workload or node at one address) as a bitset;
+// slots with equal membership share a profile, and each profile lists the rules that can involve
+// it, sorted once and bucketed by port, so decide() walks a handful of rules.
 
 import { canonicalIp, parseAddressSpec, parseIp, rangeContains, unmapV4, type IpAddr, type IpRange } from '../model/address.js';
 import type { Connection } from '../model/connection.js';
@@ -37,7 +38,7 @@ export interface CompiledPolicy {
   modeOfWorkload(id: string): Mode;
 }
 
-/** An endpoint as decide sees it: a slot, or external, with its group bits at this moment. */
+/** An endpoint as decide sees it: its slot (or external) and the groups it is in at this moment. */
 export interface Membership {
   /** Canonical address, or the text given when it is no address. */
   ip: string;
@@ -56,20 +57,30 @@ interface CompiledSelector {
   fqdn: string[];
 }
 
-interface FqdnCheck {
+/** A group that holds only if DNS names (and, for externals, address ranges) say so. */
+interface DynamicCheck {
   group: number;
   ranges: IpRange[];
   fqdn: string[];
 }
 
+/**
+ * Candidate rules of one profile and direction, ascending rule index. Rules whose ports name a
+ * few exact ports sit in the bucket of each port class; the rest are `wide` and always walked.
+ */
+interface RuleIndex {
+  off: Int32Array;
+  flat: Int32Array;
+  wide: Int32Array;
+}
+
 /** The membership shared by every slot with the same certain groups and DNS-dependent groups. */
 interface Profile {
   bits: Uint32Array;
-  fqdn: FqdnCheck[];
-  /** Candidate rules not in the shared lists, ascending rule index. */
-  egress: Int32Array;
-  ingress: Int32Array;
-  /** Mode rank when no DNS-dependent group sets a mode, else -1 (computed per decision). */
+  fqdn: DynamicCheck[];
+  egress: RuleIndex;
+  ingress: RuleIndex;
+  /** Index into MODES when no DNS-dependent group sets a mode, else -1 (computed per decision). */
   mode: number;
 }
 
@@ -85,19 +96,33 @@ interface AddressEntry {
   nodeSlot: number;
 }
 
+/** Elementary IPv4 intervals of the address-only groups: bounds[i] <= a < bounds[i + 1]. */
+interface V4Index {
+  bounds: Float64Array;
+  off: Int32Array;
+  groups: Int32Array;
+}
+
 const ANY = 0;
 const WORKLOADS = 1;
 const NODES = 2;
 const EXTERNAL = 3;
-const PROTO_CODE: Record<string, number> = { any: 0, tcp: 1, udp: 2, sctp: 3, icmp: 4, icmpv6: 5, other: 6 };
+const PROTO_CODE: Record<Connection['ipProto'] | 'any', number> = { any: 0, tcp: 1, udp: 2, sctp: 3, icmp: 4, icmpv6: 5, other: 6 };
 const PORT_MIN = -0x80000000;
 const PORT_MAX = 0x7fffffff;
+/** A port range up to this many ports is bucketed port by port; wider ones are walked always. */
+const MAX_BUCKETED_SPAN = 64;
+/** Per-profile rule lists may hold this many entries in all; beyond, the broadest groups are shared. */
+const INDEX_BUDGET = 16_000_000;
 const EMPTY = new Int32Array(0);
+const EMPTY_INDEX: RuleIndex = { off: new Int32Array(1), flat: EMPTY, wide: EMPTY };
+const NO_NAMES: readonly string[] = [];
 
 const setBit = (bits: Uint32Array, g: number): void => {
   bits[g >>> 5] = (bits[g >>> 5] as number) | (1 << (g & 31));
 };
 const hasBit = (bits: Uint32Array, g: number): boolean => ((bits[g >>> 5] as number) & (1 << (g & 31))) !== 0;
+const portKey = (proto: number, port: number): number => proto * 65536 + port;
 
 /** Key of the first indexable identity criterion: the selector can only hold for workloads sharing it. */
 function selectorKey(identity: Criterion[]): string | undefined {
@@ -127,82 +152,180 @@ function namesMatch(patterns: string[], names: readonly string[]): boolean {
   return true;
 }
 
+/** Port classes a rule is bucketed under, or undefined when it must be walked for every port. */
+function bucketKeys(rule: Rule): number[] | undefined {
+  if (rule.ports.length === 0) return undefined;
+  const keys: number[] = [];
+  for (const p of rule.ports) {
+    const last = p.last ?? p.first;
+    if (p.proto === 'any' || p.first === undefined || last === undefined) return undefined;
+    if (!Number.isInteger(p.first) || !Number.isInteger(last) || p.first < 0 || last > 65535) return undefined;
+    if (last - p.first >= MAX_BUCKETED_SPAN) return undefined;
+    for (let port = p.first; port <= last; port++) keys.push(portKey(PROTO_CODE[p.proto], port));
+  }
+  return keys;
+}
+
+function buildRuleIndex(rules: Iterable<number>, ruleClasses: (Int32Array | undefined)[], classCount: number): RuleIndex {
+  const sorted = Int32Array.from(new Set(rules)).sort();
+  if (sorted.length === 0) return EMPTY_INDEX;
+  const counts = new Int32Array(classCount + 1);
+  let wide = 0;
+  for (const r of sorted) {
+    const classes = ruleClasses[r];
+    if (classes === undefined) wide++;
+    else for (const c of classes) counts[c + 1] = (counts[c + 1] as number) + 1;
+  }
+  const off = new Int32Array(classCount + 1);
+  for (let c = 0; c < classCount; c++) off[c + 1] = (off[c] as number) + (counts[c + 1] as number);
+  const fill = off.slice();
+  const flat = new Int32Array(off[classCount] as number);
+  const wideRules = new Int32Array(wide);
+  let w = 0;
+  for (const r of sorted) {
+    const classes = ruleClasses[r];
+    if (classes === undefined) wideRules[w++] = r;
+    else for (const c of classes) flat[(fill[c] as number)++] = r;
+  }
+  return { off, flat, wide: wideRules };
+}
+
+function buildV4Index(entries: { group: number; first: number; last: number }[]): V4Index {
+  const points = [...new Set(entries.flatMap((e) => [e.first, e.last + 1]))].sort((a, b) => a - b);
+  const at = new Map(points.map((p, i) => [p, i]));
+  const lists: number[][] = points.map(() => []);
+  for (const e of entries) {
+    const end = at.get(e.last + 1) as number;
+    for (let i = at.get(e.first) as number; i < end; i++) lists[i]?.push(e.group);
+  }
+  const off = new Int32Array(points.length + 1);
+  lists.forEach((l, i) => (off[i + 1] = (off[i] as number) + l.length));
+  return { bounds: Float64Array.from(points), off, groups: Int32Array.from(lists.flat()) };
+}
+
+interface CompiledGroups {
+  names: string[];
+  index: Map<string, number>;
+  /** Index into MODES, -1 for a group without a mode. */
+  modes: Int8Array;
+  selectors: CompiledSelector[];
+}
+
+/** Reserved groups first (fixed indices), then the policy's; a repeated name keeps its first definition. */
+function compileGroups(policy: Policy): CompiledGroups {
+  const names: string[] = [...RESERVED_GROUPS];
+  const index = new Map(names.map((n, i) => [n, i]));
+  const modes: (Mode | undefined)[] = names.map(() => undefined);
+  const selectors: CompiledSelector[] = [];
+  const seen = new Set<string>();
+  for (const g of policy.groups) {
+    if (seen.has(g.name)) continue;
+    seen.add(g.name);
+    const reserved = index.get(g.name);
+    if (reserved !== undefined) {
+      modes[reserved] = g.mode;
+      continue;
+    }
+    const group = names.length;
+    names.push(g.name);
+    index.set(g.name, group);
+    modes.push(g.mode);
+    for (const s of g.selectors) {
+      const ranges = s.criteria.flatMap((c) => (c.kind === 'address' ? [parseAddressSpec(c.spec)] : []));
+      // An address that does not parse holds for no endpoint, so neither does its selector.
+      if (ranges.some((r) => r === undefined)) continue;
+      selectors.push({
+        group,
+        identity: s.criteria.filter(isIdentityCriterion),
+        ranges: ranges as IpRange[],
+        fqdn: s.criteria.flatMap((c) => (c.kind === 'fqdn' ? [c.pattern] : [])),
+      });
+    }
+  }
+  return { names, index, modes: Int8Array.from(modes, (m) => (m === undefined ? -1 : MODES.indexOf(m))), selectors };
+}
+
+/** Finds, per workload, the selectors whose identity criteria hold, trying only plausible ones. */
+function identityMatcher(selectors: CompiledSelector[], inventory: Inventory): (w: Workload) => CompiledSelector[] {
+  const env = selectEnv(inventory);
+  const byKey = new Map<string, CompiledSelector[]>();
+  const unkeyed: CompiledSelector[] = [];
+  const identityFree: CompiledSelector[] = [];
+  for (const s of selectors) {
+    const key = s.identity.length === 0 ? undefined : selectorKey(s.identity);
+    if (s.identity.length === 0) identityFree.push(s);
+    else if (key === undefined) unkeyed.push(s);
+    else {
+      const list = byKey.get(key);
+      if (list) list.push(s);
+      else byKey.set(key, [s]);
+    }
+  }
+  return (w) => {
+    const out = identityFree.slice();
+    const tried = new Set<CompiledSelector>();
+    const consider = (s: CompiledSelector): void => {
+      if (tried.has(s)) return;
+      tried.add(s);
+      if (s.identity.every((c) => matchesIdentity(c, w, env))) out.push(s);
+    };
+    for (const key of workloadKeys(w)) byKey.get(key)?.forEach(consider);
+    unkeyed.forEach(consider);
+    return out;
+  };
+}
+
 class Compiled implements CompiledPolicy {
   readonly defaultMode: Mode;
   readonly rules: readonly Rule[];
-  readonly groups: string[];
+  readonly groups: readonly string[];
+  private readonly inventory: Inventory;
   private readonly now: () => number;
   private readonly words: number;
+  private readonly groupIndex: Map<string, number>;
   private readonly groupMode: Int8Array;
-  private readonly modeGroups: number[];
+  private readonly modeGroups: number[] = [];
   // Rules, flattened: ports as [proto, first, last] triples, groups as from then to.
   private readonly portOff: Int32Array;
   private readonly ports: Int32Array;
   private readonly groupOff: Int32Array;
   private readonly ruleGroups: Int32Array;
-  private readonly apps: (string[] | undefined)[];
-  // Endpoints.
+  private readonly apps: (string[] | undefined)[] = [];
+  private readonly portClass = new Map<number, number>();
+  // Endpoints: addresses to slots, slots to profiles.
   private readonly addresses = new Map<string, AddressEntry>();
   private readonly slotProfile: number[] = [];
   private readonly slotWorkload: number[] = [];
   private readonly slotNode: number[] = [];
   private readonly profiles: Profile[] = [];
-  private readonly sharedEgress: Int32Array;
-  private readonly sharedIngress: Int32Array;
+  private readonly sharedEgress: RuleIndex;
+  private readonly sharedIngress: RuleIndex;
   private readonly externalBits: Uint32Array;
-  private readonly externalChecks: FqdnCheck[] = [];
-  private readonly externalEgress: Int32Array;
-  private readonly externalIngress: Int32Array;
-  private readonly inventory: Inventory;
+  private readonly externalV4: V4Index;
+  /** Address-only groups the IPv4 interval index does not cover (IPv6 ranges). */
+  private readonly externalRanges: DynamicCheck[] = [];
+  private readonly externalFqdn: DynamicCheck[] = [];
+  private readonly externalEgress: RuleIndex;
+  private readonly externalIngress: RuleIndex;
   private readonly workloadIndex = new Map<string, number>();
   private readonly workloadBits: Uint32Array[] = [];
-  private readonly groupIndex = new Map<string, number>();
-  // Scratch bitsets for DNS-dependent membership; decide is synchronous, so two suffice.
-  private readonly clientScratch: Uint32Array;
-  private readonly serverScratch: Uint32Array;
+  // decide() is synchronous, so one scratch membership per side serves every call.
+  private readonly client: Membership;
+  private readonly server: Membership;
 
   constructor(policy: Policy, inventory: Inventory, opts: CompileOptions) {
     this.defaultMode = policy.defaultMode;
     this.inventory = inventory;
     this.now = opts.now ?? Date.now;
-
-    // Groups: reserved first (fixed indices), then the policy's; a repeated name keeps its first definition.
-    this.groups = [...RESERVED_GROUPS];
-    RESERVED_GROUPS.forEach((g, i) => this.groupIndex.set(g, i));
-    const modes: (Mode | undefined)[] = RESERVED_GROUPS.map(() => undefined);
-    const selectors: CompiledSelector[] = [];
-    const seen = new Set<string>();
-    for (const g of policy.groups) {
-      if (seen.has(g.name)) continue;
-      seen.add(g.name);
-      let index = this.groupIndex.get(g.name);
-      if (index === undefined) {
-        index = this.groups.length;
-        this.groups.push(g.name);
-        this.groupIndex.set(g.name, index);
-        modes.push(g.mode);
-        for (const s of g.selectors) {
-          const ranges = s.criteria.filter((c) => c.kind === 'address').map((c) => parseAddressSpec(c.spec));
-          // An address that does not parse can hold for no endpoint, so neither can its selector.
-          if (ranges.some((r) => r === undefined)) continue;
-          selectors.push({
-            group: index,
-            identity: s.criteria.filter(isIdentityCriterion),
-            ranges: ranges as IpRange[],
-            fqdn: s.criteria.flatMap((c) => (c.kind === 'fqdn' ? [c.pattern] : [])),
-          });
-        }
-      } else {
-        modes[index] = g.mode;
-      }
-    }
+    const groups = compileGroups(policy);
+    this.groups = groups.names;
+    this.groupIndex = groups.index;
+    this.groupMode = groups.modes;
+    this.groupMode.forEach((m, g) => m >= 0 && this.modeGroups.push(g));
     const groupCount = this.groups.length;
     this.words = (groupCount + 31) >>> 5;
-    this.groupMode = Int8Array.from(modes, (m) => (m === undefined ? -1 : MODES.indexOf(m)));
-    this.modeGroups = [];
-    this.groupMode.forEach((m, g) => m >= 0 && this.modeGroups.push(g));
-    this.clientScratch = new Uint32Array(this.words);
-    this.serverScratch = new Uint32Array(this.words);
+    this.client = this.freshMembership();
+    this.server = this.freshMembership();
 
     // Rules.
     this.rules = policy.rules.filter((r) => !r.disabled).sort(compareRules);
@@ -211,22 +334,27 @@ class Compiled implements CompiledPolicy {
     this.groupOff = new Int32Array(2 * ruleCount + 1);
     const ports: number[] = [];
     const ruleGroups: number[] = [];
-    this.apps = [];
     const fromRules: number[][] = this.groups.map(() => []);
     const toRules: number[][] = this.groups.map(() => []);
+    const ruleClasses: (Int32Array | undefined)[] = [];
+    const classOf = (key: number): number => {
+      let c = this.portClass.get(key);
+      if (c === undefined) this.portClass.set(key, (c = this.portClass.size));
+      return c;
+    };
     this.rules.forEach((rule, r) => {
       for (const p of rule.ports.length === 0 ? [{ proto: 'any' as const }] : rule.ports) {
         // No first port means the whole protocol (`tcp/any`, `icmp`), whatever `last` says.
-        if (p.first === undefined) ports.push(PROTO_CODE[p.proto] as number, PORT_MIN, PORT_MAX);
-        else ports.push(PROTO_CODE[p.proto] as number, p.first, p.last ?? p.first);
+        if (p.first === undefined) ports.push(PROTO_CODE[p.proto], PORT_MIN, PORT_MAX);
+        else ports.push(PROTO_CODE[p.proto], p.first, p.last ?? p.first);
       }
       this.portOff[r + 1] = ports.length;
       // A rule naming an unknown group can never match through it.
       const from = new Set(rule.from.flatMap((n) => this.groupIndex.get(n) ?? []));
       const to = new Set(rule.to.flatMap((n) => this.groupIndex.get(n) ?? []));
-      for (const g of from) ruleGroups.push(g);
+      ruleGroups.push(...from);
       this.groupOff[2 * r + 1] = ruleGroups.length;
-      for (const g of to) ruleGroups.push(g);
+      ruleGroups.push(...to);
       this.groupOff[2 * r + 2] = ruleGroups.length;
       if (from.size > 0 && to.size > 0) {
         for (const g of from) fromRules[g]?.push(r);
@@ -234,49 +362,84 @@ class Compiled implements CompiledPolicy {
       }
       const apps = rule.applications.map((a) => a.toLowerCase());
       this.apps.push(apps.length === 0 || apps.includes('any') ? undefined : apps);
+      const keys = bucketKeys(rule);
+      ruleClasses.push(keys && Int32Array.from(new Set(keys), classOf));
     });
     this.ports = Int32Array.from(ports);
     this.ruleGroups = Int32Array.from(ruleGroups);
+    const classCount = this.portClass.size;
+    const index = (rules: Iterable<number>): RuleIndex => buildRuleIndex(rules, ruleClasses, classCount);
 
-    // Identity membership per workload: only selectors sharing an indexable key are tried.
-    const env = selectEnv(inventory);
-    const byKey = new Map<string, CompiledSelector[]>();
-    const unkeyed: CompiledSelector[] = [];
-    const identityFree: CompiledSelector[] = [];
-    for (const s of selectors) {
-      if (s.identity.length === 0) {
-        identityFree.push(s);
-        continue;
-      }
-      const key = selectorKey(s.identity);
-      if (key === undefined) unkeyed.push(s);
-      else {
-        const list = byKey.get(key);
-        if (list) list.push(s);
-        else byKey.set(key, [s]);
-      }
+    const identityFree = groups.selectors.filter((s) => s.identity.length === 0);
+    this.buildSlots(groups.selectors, identityFree);
+
+    // Externals: membership depends on the address and DNS names, so it is computed per decision.
+    this.externalBits = new Uint32Array(this.words);
+    setBit(this.externalBits, ANY);
+    setBit(this.externalBits, EXTERNAL);
+    const v4: { group: number; first: number; last: number }[] = [];
+    for (const s of identityFree) {
+      if (s.fqdn.length > 0) this.externalFqdn.push(s);
+      else if (s.ranges.length === 0) setBit(this.externalBits, s.group);
+      else if (s.ranges.every((r) => r.version === 4)) {
+        // An address in every range is in their intersection.
+        let first = 0;
+        let last = 0xffffffff;
+        for (const r of s.ranges) {
+          first = Math.max(first, r.first as number);
+          last = Math.min(last, r.last as number);
+        }
+        if (first <= last) v4.push({ group: s.group, first, last });
+      } else this.externalRanges.push(s);
     }
-    const holdingSelectors = (w: Workload): CompiledSelector[] => {
-      const out = identityFree.slice();
-      const tried = new Set<CompiledSelector>();
-      const consider = (s: CompiledSelector): void => {
-        if (tried.has(s)) return;
-        tried.add(s);
-        if (s.identity.every((c) => matchesIdentity(c, w, env))) out.push(s);
-      };
-      for (const key of workloadKeys(w)) byKey.get(key)?.forEach(consider);
-      unkeyed.forEach(consider);
-      return out;
-    };
+    this.externalV4 = buildV4Index(v4);
+    const externalGroups = [ANY, EXTERNAL, ...identityFree.map((s) => s.group)];
+    this.externalEgress = index(externalGroups.flatMap((g) => fromRules[g] ?? []));
+    this.externalIngress = index(externalGroups.flatMap((g) => toRules[g] ?? []));
 
-    // Slots: each (workload, address) and (node, address) pair, with its membership profile.
+    // Rule lists per profile. Should they outgrow the budget, the groups costing most move to
+    // shared lists that every slot walks as well.
+    const profilesIn = new Int32Array(groupCount);
+    for (const p of this.profiles) {
+      for (let g = 0; g < groupCount; g++) if (hasBit(p.bits, g)) profilesIn[g] = (profilesIn[g] as number) + 1;
+      for (const c of p.fqdn) profilesIn[c.group] = (profilesIn[c.group] as number) + 1;
+    }
+    const weight = (rules: number[]): number => rules.reduce((sum, r) => sum + (ruleClasses[r]?.length ?? 1), 0);
+    const cost = Array.from({ length: groupCount }, (_, g) => (weight(fromRules[g] ?? []) + weight(toRules[g] ?? [])) * (profilesIn[g] as number));
+    let total = cost.reduce((a, b) => a + b, 0);
+    const broad = new Uint8Array(groupCount);
+    for (const g of [...cost.keys()].sort((a, b) => (cost[b] as number) - (cost[a] as number))) {
+      if (total <= INDEX_BUDGET) break;
+      broad[g] = 1;
+      total -= cost[g] as number;
+    }
+    const broadGroups = [...broad.keys()].filter((g) => broad[g]);
+    const sharedEgress = new Set(broadGroups.flatMap((g) => fromRules[g] ?? []));
+    const sharedIngress = new Set(broadGroups.flatMap((g) => toRules[g] ?? []));
+    this.sharedEgress = index(sharedEgress);
+    this.sharedIngress = index(sharedIngress);
+    for (const p of this.profiles) {
+      const own: number[] = p.fqdn.map((c) => c.group);
+      for (let g = 0; g < groupCount; g++) if (hasBit(p.bits, g) && !broad[g]) own.push(g);
+      p.egress = index(own.flatMap((g) => (fromRules[g] ?? []).filter((r) => !sharedEgress.has(r))));
+      p.ingress = index(own.flatMap((g) => (toRules[g] ?? []).filter((r) => !sharedIngress.has(r))));
+      p.mode = p.fqdn.some((c) => (this.groupMode[c.group] as number) >= 0) ? -1 : this.rankOf(p.bits);
+    }
+  }
+
+  private freshMembership(): Membership {
+    return { ip: '', kind: 'external', workload: undefined, node: undefined, bits: new Uint32Array(this.words), slot: -1 };
+  }
+
+  /** Each (workload, address) and (node, address) pair becomes a slot with a membership profile. */
+  private buildSlots(selectors: CompiledSelector[], identityFree: CompiledSelector[]): void {
+    const holdingSelectors = identityMatcher(selectors, this.inventory);
     const profileKeys = new Map<string, number>();
-    const profileSlots: number[] = [];
-    const membershipOf = (base: number, holding: CompiledSelector[], addr: IpAddr): { bits: Uint32Array; fqdn: FqdnCheck[] } => {
+    const membershipAt = (base: number, holding: CompiledSelector[], addr: IpAddr): { bits: Uint32Array; fqdn: DynamicCheck[] } => {
       const bits = new Uint32Array(this.words);
       setBit(bits, ANY);
       setBit(bits, base);
-      const fqdn: FqdnCheck[] = [];
+      const fqdn: DynamicCheck[] = [];
       for (const s of holding) {
         if (!inRanges(s.ranges, addr)) continue;
         if (s.fqdn.length === 0) setBit(bits, s.group);
@@ -284,16 +447,14 @@ class Compiled implements CompiledPolicy {
       }
       return { bits, fqdn: fqdn.filter((c) => !hasBit(bits, c.group)) };
     };
-    const addSlot = (workload: number, node: number, m: { bits: Uint32Array; fqdn: FqdnCheck[] }): number => {
+    const addSlot = (workload: number, node: number, m: { bits: Uint32Array; fqdn: DynamicCheck[] }): number => {
       const key = `${m.bits.join(',')}|${m.fqdn.map((c) => `${c.group}:${c.fqdn.join(',')}`).join(';')}`;
       let p = profileKeys.get(key);
       if (p === undefined) {
         p = this.profiles.length;
         profileKeys.set(key, p);
-        this.profiles.push({ bits: m.bits, fqdn: m.fqdn, egress: EMPTY, ingress: EMPTY, mode: -1 });
-        profileSlots.push(0);
+        this.profiles.push({ bits: m.bits, fqdn: m.fqdn, egress: EMPTY_INDEX, ingress: EMPTY_INDEX, mode: -1 });
       }
-      profileSlots[p] = (profileSlots[p] as number) + 1;
       this.slotProfile.push(p);
       this.slotWorkload.push(workload);
       this.slotNode.push(node);
@@ -301,13 +462,10 @@ class Compiled implements CompiledPolicy {
     };
     const entryOf = (ip: string): AddressEntry => {
       let e = this.addresses.get(ip);
-      if (!e) {
-        e = { leases: [], nodeSlot: -1 };
-        this.addresses.set(ip, e);
-      }
+      if (!e) this.addresses.set(ip, (e = { leases: [], nodeSlot: -1 }));
       return e;
     };
-    inventory.workloads.forEach((w, wi) => {
+    this.inventory.workloads.forEach((w, wi) => {
       if (!this.workloadIndex.has(w.id)) this.workloadIndex.set(w.id, wi);
       const holding = holdingSelectors(w);
       const union = new Uint32Array(this.words);
@@ -316,13 +474,13 @@ class Compiled implements CompiledPolicy {
         const ip = canonicalIp(lease.ip);
         const start = leaseStart(lease);
         const end = leaseEnd(lease);
+        // A lease that can never hold (unreadable or empty window) gives no slot.
         if (ip === undefined || !(start < end)) continue;
         let slot = slotsByIp.get(ip);
         if (slot === undefined) {
-          const m = membershipOf(WORKLOADS, holding, parseIp(ip) as IpAddr);
+          const m = membershipAt(WORKLOADS, holding, parseIp(ip) as IpAddr);
           m.bits.forEach((word, i) => (union[i] = (union[i] as number) | word));
-          slot = addSlot(wi, -1, m);
-          slotsByIp.set(ip, slot);
+          slotsByIp.set(ip, (slot = addSlot(wi, -1, m)));
         }
         entryOf(ip).leases.push({ start, end, slot });
       }
@@ -333,125 +491,89 @@ class Compiled implements CompiledPolicy {
       }
       this.workloadBits.push(union);
     });
+    // Stable sort: at an equal start the lease listed first stays first.
     for (const e of this.addresses.values()) e.leases.sort((a, b) => b.start - a.start);
-    const nodeHolding = identityFree;
-    inventory.nodes.forEach((n, ni) => {
+    this.inventory.nodes.forEach((n, ni) => {
       for (const text of n.addresses) {
         const ip = canonicalIp(text);
         if (ip === undefined) continue;
         const e = entryOf(ip);
-        if (e.nodeSlot < 0) e.nodeSlot = addSlot(-1, ni, membershipOf(NODES, nodeHolding, parseIp(ip) as IpAddr));
+        if (e.nodeSlot < 0) e.nodeSlot = addSlot(-1, ni, membershipAt(NODES, identityFree, parseIp(ip) as IpAddr));
       }
     });
-
-    // Externals: membership depends on the address and names, so it is computed per decision.
-    this.externalBits = new Uint32Array(this.words);
-    setBit(this.externalBits, ANY);
-    setBit(this.externalBits, EXTERNAL);
-    for (const s of identityFree) {
-      if (s.ranges.length === 0 && s.fqdn.length === 0) setBit(this.externalBits, s.group);
-      else this.externalChecks.push({ group: s.group, ranges: s.ranges, fqdn: s.fqdn });
-    }
-    const externalGroups = new Set<number>([ANY, EXTERNAL, ...identityFree.map((s) => s.group)]);
-
-    // Candidate rule lists. Rules through groups most slots may be in go to shared lists that
-    // every slot walks, so per-slot lists stay short and memory stays linear.
-    const mayContain = new Int32Array(groupCount);
-    this.profiles.forEach((p, pi) => {
-      const n = profileSlots[pi] as number;
-      for (let g = 0; g < groupCount; g++) if (hasBit(p.bits, g)) mayContain[g] = (mayContain[g] as number) + n;
-      for (const c of p.fqdn) mayContain[c.group] = (mayContain[c.group] as number) + n;
-    });
-    const broadLimit = Math.max(64, this.slotProfile.length / 16);
-    const broad = (g: number): boolean => g === ANY || g === WORKLOADS || g === NODES || (mayContain[g] as number) > broadLimit;
-    const collect = (groups: Iterable<number>, index: number[][], skip: Uint8Array | undefined): Int32Array => {
-      const rules = new Set<number>();
-      for (const g of groups) for (const r of index[g] as number[]) if (!skip || !skip[r]) rules.add(r);
-      return Int32Array.from(rules).sort();
-    };
-    const broadGroups = [...Array(groupCount).keys()].filter(broad);
-    this.sharedEgress = collect(broadGroups, fromRules, undefined);
-    this.sharedIngress = collect(broadGroups, toRules, undefined);
-    const inSharedEgress = new Uint8Array(ruleCount);
-    const inSharedIngress = new Uint8Array(ruleCount);
-    this.sharedEgress.forEach((r) => (inSharedEgress[r] = 1));
-    this.sharedIngress.forEach((r) => (inSharedIngress[r] = 1));
-    for (const p of this.profiles) {
-      const groups: number[] = p.fqdn.map((c) => c.group);
-      for (let g = 0; g < groupCount; g++) if (hasBit(p.bits, g) && !broad(g)) groups.push(g);
-      p.egress = collect(groups, fromRules, inSharedEgress);
-      p.ingress = collect(groups, toRules, inSharedIngress);
-      p.mode = p.fqdn.some((c) => (this.groupMode[c.group] as number) >= 0) ? -1 : this.rankOf(p.bits);
-    }
-    this.externalEgress = collect(externalGroups, fromRules, undefined);
-    this.externalIngress = collect(externalGroups, toRules, undefined);
   }
 
-  /** Strictest mode among the groups set in bits, as an index of MODES. */
+  /** Strictest mode among the groups set in bits, as an index into MODES. */
   private rankOf(bits: Uint32Array): number {
     let best = -1;
     for (const g of this.modeGroups) if (hasBit(bits, g) && (this.groupMode[g] as number) > best) best = this.groupMode[g] as number;
     return best >= 0 ? best : MODES.indexOf(this.defaultMode);
   }
 
-  /** The slot holding the canonical address at `at`, or -1 for external. */
-  private slotAt(entry: AddressEntry, at: number): number {
-    for (const l of entry.leases) if (l.start <= at && at < l.end) return l.slot;
-    return entry.nodeSlot;
-  }
-
-  /** Classifies one endpoint and fills in the groups it is in now; scratch is used when needed. */
-  membership(ipText: string, at: number, dns: Resolver | undefined, scratch: Uint32Array): Membership {
+  /** Classifies one endpoint at `at` into `out`, filling in the groups it is in now. */
+  private classify(ipText: string, at: number, dns: Resolver | undefined, out: Membership): Membership {
     let ip = ipText;
     let entry = this.addresses.get(ip);
     if (entry === undefined) {
       ip = canonicalIp(ipText) ?? ipText;
       if (ip !== ipText) entry = this.addresses.get(ip);
     }
-    const slot = entry === undefined ? -1 : this.slotAt(entry, at);
-    if (slot < 0) {
-      scratch.set(this.externalBits);
-      if (this.externalChecks.length > 0) {
-        const parsed = parseIp(ip);
-        const addr = parsed && unmapV4(parsed);
-        let names: readonly string[] | undefined;
-        for (const c of this.externalChecks) {
-          if (hasBit(scratch, c.group) || !inRanges(c.ranges, addr)) continue;
-          if (c.fqdn.length > 0) {
-            names ??= dns ? dns.namesOf(ip) : [];
-            if (!namesMatch(c.fqdn, names)) continue;
-          }
-          setBit(scratch, c.group);
+    let slot = -1;
+    if (entry !== undefined) {
+      for (const l of entry.leases) {
+        if (l.start <= at && at < l.end) {
+          slot = l.slot;
+          break;
         }
       }
-      return { ip, kind: 'external', workload: undefined, node: undefined, bits: scratch, slot };
+      if (slot < 0) slot = entry.nodeSlot;
+    }
+    out.ip = ip;
+    out.slot = slot;
+    if (slot < 0) {
+      out.kind = 'external';
+      out.workload = undefined;
+      out.node = undefined;
+      this.externalMembership(ip, dns, out.bits);
+      return out;
     }
     const profile = this.profiles[this.slotProfile[slot] as number] as Profile;
-    let bits = profile.bits;
     if (profile.fqdn.length > 0 && dns) {
-      scratch.set(bits);
-      bits = scratch;
+      out.bits.set(profile.bits);
       const names = dns.namesOf(ip);
-      for (const c of profile.fqdn) if (namesMatch(c.fqdn, names)) setBit(bits, c.group);
+      for (const c of profile.fqdn) if (namesMatch(c.fqdn, names)) setBit(out.bits, c.group);
+    } else {
+      out.bits.set(profile.bits);
     }
     const wi = this.slotWorkload[slot] as number;
-    if (wi >= 0) return { ip, kind: 'workload', workload: this.inventory.workloads[wi], node: undefined, bits, slot };
-    return { ip, kind: 'node', workload: undefined, node: this.inventory.nodes[this.slotNode[slot] as number]?.name, bits, slot };
+    out.kind = wi >= 0 ? 'workload' : 'node';
+    out.workload = wi >= 0 ? this.inventory.workloads[wi] : undefined;
+    out.node = wi >= 0 ? undefined : this.inventory.nodes[this.slotNode[slot] as number]?.name;
+    return out;
   }
 
-  private sideOf(m: Membership, side: 'egress' | 'ingress'): Side {
-    const w = m.workload as Workload;
-    const profileMode = (this.profiles[this.slotProfile[m.slot] as number] as Profile).mode;
-    return { workload: w.id, name: w.name, side, mode: MODES[profileMode >= 0 ? profileMode : this.rankOf(m.bits)] as Mode };
+  private externalMembership(ip: string, dns: Resolver | undefined, bits: Uint32Array): void {
+    bits.set(this.externalBits);
+    const parsed = parseIp(ip);
+    const addr = parsed && unmapV4(parsed);
+    if (addr?.version === 4) {
+      const { bounds, off, groups } = this.externalV4;
+      let lo = 0;
+      let hi = bounds.length - 1;
+      // The last bound at or below the address starts its interval.
+      while (lo <= hi) {
+        const mid = (lo + hi) >>> 1;
+        if ((bounds[mid] as number) <= addr.value) lo = mid + 1;
+        else hi = mid - 1;
+      }
+      if (hi >= 0) for (let i = off[hi] as number, end = off[hi + 1] as number; i < end; i++) setBit(bits, groups[i] as number);
+    }
+    for (const c of this.externalRanges) if (inRanges(c.ranges, addr)) setBit(bits, c.group);
+    if (this.externalFqdn.length === 0 || !dns) return;
+    const names = dns.namesOf(ip);
+    for (const c of this.externalFqdn) if (inRanges(c.ranges, addr) && namesMatch(c.fqdn, names)) setBit(bits, c.group);
   }
 
-  private lists(m: Membership, egress: boolean): [Int32Array, Int32Array] {
-    if (m.slot < 0) return [egress ? this.externalEgress : this.externalIngress, EMPTY];
-    const p = this.profiles[this.slotProfile[m.slot] as number] as Profile;
-    return egress ? [p.egress, this.sharedEgress] : [p.ingress, this.sharedIngress];
-  }
-
-  /** Whether rule r's ports admit the connection, and whether its groups hold for both ends. */
   portsAdmit(r: number, proto: number, port: number): boolean {
     for (let i = this.portOff[r] as number, end = this.portOff[r + 1] as number; i < end; i += 3) {
       const p = this.ports[i] as number;
@@ -460,14 +582,14 @@ class Compiled implements CompiledPolicy {
     return false;
   }
 
+  /** Some from-group of rule r holds for the client and some to-group for the server. */
   groupsHold(r: number, client: Uint32Array, server: Uint32Array): boolean {
     const g = this.ruleGroups;
-    let i = this.groupOff[2 * r] as number;
     const mid = this.groupOff[2 * r + 1] as number;
     const end = this.groupOff[2 * r + 2] as number;
-    let from = false;
-    for (; i < mid; i++) if (hasBit(client, g[i] as number)) { from = true; break; }
-    if (!from) return false;
+    let i = this.groupOff[2 * r] as number;
+    while (i < mid && !hasBit(client, g[i] as number)) i++;
+    if (i === mid) return false;
     for (i = mid; i < end; i++) if (hasBit(server, g[i] as number)) return true;
     return false;
   }
@@ -477,15 +599,14 @@ class Compiled implements CompiledPolicy {
     return this.apps[r];
   }
 
-  decide(conn: Connection, dns?: Resolver): Verdict {
-    const at = conn.at ?? this.now();
-    const client = this.membership(conn.client.ip, at, dns, this.clientScratch);
-    const server = this.membership(conn.server.ip, at, dns, this.serverScratch);
-    return this.verdictFor(conn, client, server, this.firstMatch(conn, client, server));
+  protoCode(ipProto: Connection['ipProto']): number {
+    return PROTO_CODE[ipProto];
   }
 
-  protoCode(ipProto: Connection['ipProto']): number {
-    return PROTO_CODE[ipProto] as number;
+  private indexes(m: Membership, egress: boolean): [RuleIndex, RuleIndex] {
+    if (m.slot < 0) return [egress ? this.externalEgress : this.externalIngress, EMPTY_INDEX];
+    const p = this.profiles[this.slotProfile[m.slot] as number] as Profile;
+    return egress ? [p.egress, this.sharedEgress] : [p.ingress, this.sharedIngress];
   }
 
   /**
@@ -493,24 +614,45 @@ class Compiled implements CompiledPolicy {
    * names applications DPI is still identifying (pending), -1 when none matches.
    */
   firstMatch(conn: Connection, client: Membership, server: Membership): number {
-    const [ca, cb] = this.lists(client, true);
-    const [sa, sb] = this.lists(server, false);
-    // Every matching rule is on both sides' lists: walking the shorter one is enough.
-    const [a, b] = ca.length + cb.length <= sa.length + sb.length ? [ca, cb] : [sa, sb];
-    const proto = PROTO_CODE[conn.ipProto] as number;
+    const proto = PROTO_CODE[conn.ipProto];
     const port = conn.server.port;
-    let i = 0;
-    let j = 0;
+    const c = Number.isInteger(port) && port >= 0 && port <= 65535 ? (this.portClass.get(portKey(proto, port)) ?? -1) : -1;
+    // Every matching rule is on both sides' lists: walking the shorter side is enough.
+    const [ce, cs] = this.indexes(client, true);
+    const [si, ss] = this.indexes(server, false);
+    const clientLength = bucketLength(ce, c) + ce.wide.length + bucketLength(cs, c) + cs.wide.length;
+    const serverLength = bucketLength(si, c) + si.wide.length + bucketLength(ss, c) + ss.wide.length;
+    const [x, y] = clientLength <= serverLength ? [ce, cs] : [si, ss];
+    // Four ascending sequences merged: x's bucket and wide rules, y's bucket and wide rules.
+    let p0 = c >= 0 ? (x.off[c] as number) : 0;
+    const e0 = c >= 0 ? (x.off[c + 1] as number) : 0;
+    let p1 = 0;
+    let p2 = c >= 0 ? (y.off[c] as number) : 0;
+    const e2 = c >= 0 ? (y.off[c + 1] as number) : 0;
+    let p3 = 0;
     for (;;) {
-      let r: number;
-      if (i < a.length) r = j < b.length && (b[j] as number) < (a[i] as number) ? (b[j++] as number) : (a[i++] as number);
-      else if (j < b.length) r = b[j++] as number;
+      let r = PORT_MAX;
+      let from = -1;
+      if (p0 < e0) (r = x.flat[p0] as number), (from = 0);
+      if (p1 < x.wide.length && (x.wide[p1] as number) < r) (r = x.wide[p1] as number), (from = 1);
+      if (p2 < e2 && (y.flat[p2] as number) < r) (r = y.flat[p2] as number), (from = 2);
+      if (p3 < y.wide.length && (y.wide[p3] as number) < r) (r = y.wide[p3] as number), (from = 3);
+      if (from === 0) p0++;
+      else if (from === 1) p1++;
+      else if (from === 2) p2++;
+      else if (from === 3) p3++;
       else return -1;
       if (!this.portsAdmit(r, proto, port) || !this.groupsHold(r, client.bits, server.bits)) continue;
       const apps = this.apps[r];
       if (apps === undefined || (conn.app !== undefined && apps.includes(conn.app.toLowerCase()))) return r;
       if (conn.appPending) return -2 - r;
     }
+  }
+
+  private sideOf(m: Membership, side: 'egress' | 'ingress'): Side {
+    const w = m.workload as Workload;
+    const profileMode = (this.profiles[this.slotProfile[m.slot] as number] as Profile).mode;
+    return { workload: w.id, name: w.name, side, mode: MODES[profileMode >= 0 ? profileMode : this.rankOf(m.bits)] as Mode };
   }
 
   verdictFor(conn: Connection, client: Membership, server: Membership, match: number): Verdict {
@@ -528,11 +670,18 @@ class Compiled implements CompiledPolicy {
     return match <= -2 ? pendingVerdictOf({ ...facts, rule: this.rules[-2 - match] as Rule }) : verdictOf(facts);
   }
 
+  decide(conn: Connection, dns?: Resolver): Verdict {
+    const at = conn.at ?? this.now();
+    const client = this.classify(conn.client.ip, at, dns, this.client);
+    const server = this.classify(conn.server.ip, at, dns, this.server);
+    return this.verdictFor(conn, client, server, this.firstMatch(conn, client, server));
+  }
+
   explain(conn: Connection, dns?: Resolver): Explanation {
     const at = conn.at ?? this.now();
-    // Fresh scratch: the explanation keeps the bitsets.
-    const client = this.membership(conn.client.ip, at, dns, new Uint32Array(this.words));
-    const server = this.membership(conn.server.ip, at, dns, new Uint32Array(this.words));
+    // Fresh memberships: the explanation outlives this call.
+    const client = this.classify(conn.client.ip, at, dns, this.freshMembership());
+    const server = this.classify(conn.server.ip, at, dns, this.freshMembership());
     const match = this.firstMatch(conn, client, server);
     const verdict = this.verdictFor(conn, client, server, match);
     const rule = match >= 0 ? this.rules[match] : match <= -2 ? this.rules[-2 - match] : undefined;
@@ -543,6 +692,7 @@ class Compiled implements CompiledPolicy {
     return this.groups.filter((_, g) => hasBit(bits, g));
   }
 
+  /** The mode the groups in bits give, and the group that set it ("default" when none did). */
   modeOf(bits: Uint32Array): { mode: Mode; from: string } {
     let best = -1;
     let from = 'default';
@@ -572,6 +722,10 @@ class Compiled implements CompiledPolicy {
   }
 }
 
+function bucketLength(index: RuleIndex, c: number): number {
+  return c >= 0 ? (index.off[c + 1] as number) - (index.off[c] as number) : 0;
+}
+
 /** How an endpoint reads in a reason: the workload's name, `node <name>`, or the address. */
 export function displayName(m: Pick<Membership, 'kind' | 'workload' | 'node' | 'ip'>): string {
   if (m.kind === 'workload') return (m.workload as Workload).name;
@@ -579,6 +733,7 @@ export function displayName(m: Pick<Membership, 'kind' | 'workload' | 'node' | '
   return m.ip;
 }
 
+/** What explain reads: the compiled policy with its internals. */
 export type CompiledView = Compiled;
 
 export function compile(policy: Policy, inventory: Inventory, opts: CompileOptions = {}): CompiledPolicy {

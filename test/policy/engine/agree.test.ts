@@ -62,7 +62,7 @@ const inventoryArb: fc.Arbitrary<Inventory> = fc.record({
 
 const requirement: fc.Arbitrary<LabelRequirement> = fc.oneof(
   fc.record({ key: fc.constantFrom(...LABEL_KEYS, 'team'), op: fc.constantFrom('eq' as const, 'neq' as const), values: fc.tuple(fc.constantFrom(...LABEL_VALUES)) }),
-  fc.record({ key: fc.constantFrom(...LABEL_KEYS), op: fc.constant('exists' as const), values: fc.constant([]) }),
+  fc.record({ key: fc.constantFrom(...LABEL_KEYS), op: fc.constant('exists' as const), values: fc.constant<string[]>([]) }),
   fc.record({ key: fc.constantFrom(...LABEL_KEYS), op: fc.constant('in' as const), values: fc.subarray(LABEL_VALUES, { minLength: 1 }) }),
 );
 
@@ -101,7 +101,7 @@ const ruleArb = (i: number): fc.Arbitrary<Rule> =>
     from: fc.subarray(RULE_GROUPS, { minLength: 1, maxLength: 2 }),
     to: fc.subarray(RULE_GROUPS, { minLength: 1, maxLength: 2 }),
     ports: fc.array(portArb, { maxLength: 2 }),
-    applications: fc.oneof(fc.constant([]), fc.subarray(['http', 'mysql', 'Any'], { minLength: 1 })),
+    applications: fc.oneof(fc.constant<string[]>([]), fc.subarray(['http', 'mysql', 'Any'], { minLength: 1 })),
     action: fc.constantFrom('allow' as const, 'deny' as const),
     priority: fc.integer({ min: 0, max: 3 }),
     source: fc.constant('user' as const),
