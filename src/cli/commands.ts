@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { registerAnalyze } from './analyze.js';
 import { registerInspect } from './inspect.js';
+import { registerLearn } from './learn.js';
 import { registerPolicy } from './policy.js';
 
 export type RegisterCommand = (program: Command) => void;
@@ -11,6 +12,7 @@ export type RegisterCommand = (program: Command) => void;
 export const commands: RegisterCommand[] = [
   registerAnalyze,
   registerInspect,
+  registerLearn,
   registerPolicy,
 ];
 
