@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { CaptureError, runPipeline, type Session, type SessionSink } from '../../src/packet/index.js';
 import { chunks, ether, ipv4, pcap, udp } from './build.js';
@@ -89,4 +89,23 @@ test('damage after some records still ends the sessions seen so far before the C
   const r = recorder();
   await assert.rejects(runPipeline(chunks(bad, 8), r.sink), (e: unknown) => e instanceof CaptureError && e.offset === good.length);
   assert.deepEqual(r.log.at(-1), '1 end end-of-input');
+});
+
+const HTTP_FIXTURE = 'test/fixtures/pcap/http.pcap';
+
+test('a recorded curl → HTTP server exchange is one session with its handshake roles, both streams and a FIN end', { skip: !existsSync(HTTP_FIXTURE) }, async () => {
+  const r = recorder();
+  const streams = { c2s: '', s2c: '' };
+  await runPipeline(HTTP_FIXTURE, {
+    onPayload: (_s, dir, data) => {
+      streams[dir] += data.toString('latin1');
+    },
+    onEnd: r.sink.onEnd,
+  });
+  assert.equal(r.ended.length, 1);
+  const s = r.ended[0] as Session;
+  assert.deepEqual([s.ipProto, s.client.port, s.server.port, s.roleEvidence], ['tcp', 44660, 80, 'handshake']);
+  assert.match(streams.c2s, /^GET \/[^ ]* HTTP\/1\.1\r\n/);
+  assert.match(streams.s2c, /^HTTP\/1\.1 200 /);
+  assert.deepEqual(r.log, ['1 end fin']);
 });
