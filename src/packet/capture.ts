@@ -11,7 +11,7 @@ export interface CaptureRecord {
   linkType: number;
   /** Microseconds since the epoch. */
   ts: number;
-  /** Captured bytes (may be shorter than origLen). Valid until the consumer returns; copy to keep. */
+  /** Captured bytes (may be shorter than origLen). A view into the input chunk: copy what you keep for long. */
   data: Buffer;
   origLen: number;
   /** Byte offset of the record (pcap record header or pcapng block) in the input. */

@@ -61,7 +61,8 @@ export interface Session {
 export interface SessionSink {
   /**
    * TCP: in-order stream bytes; UDP: one datagram's payload; SCTP: one DATA chunk's user data.
-   * `data` points into capture buffers and is valid only during the call: copy what you keep.
+   * `data` is a view into capture memory that is never rewritten, but keeping it pins a whole
+   * input chunk: copy what you keep beyond the call.
    */
   onPayload(s: Session, dir: Direction, data: Buffer, ts: number): void;
   /** TCP bytes the capture never delivered; the stream continues after them. */
