@@ -4,17 +4,16 @@
 
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { readCluster } from '../../../src/export/kubernetes/cluster.js';
 import { formatConnlist, formatConnlistJson } from '../../../src/export/kubernetes/connlist.js';
 import { formatProblem } from '../../../src/export/kubernetes/problems.js';
 import { computeReach } from '../../../src/export/kubernetes/reach.js';
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const corpus = join(repoRoot, '..', 'shared', 'corpus', 'netpol');
-const missing = existsSync(join(corpus, 'MANIFEST.tsv')) ? false : `corpus not found at ${corpus}`;
+import { corpus as findCorpus } from '../../support/corpus.js';
+
+const { dir: corpus, missing } = findCorpus('netpol', 'MANIFEST.tsv');
 
 /** Rows of a tab-separated file with a header line, as records keyed by the header's names. */
 function readTsv(name: string): Record<string, string>[] {
@@ -102,11 +101,5 @@ describe('the netpol corpus invalid inputs', { skip: missing }, () => {
         }
       });
     }
-  }
-});
-
-describe('upstream cases left out of the corpus', { skip: missing }, () => {
-  for (const row of readTsv('SKIPPED.tsv')) {
-    test(row['upstream'] as string, { skip: row['reason'] as string }, () => {});
   }
 });
