@@ -345,7 +345,12 @@ export class SessionTable implements StreamReceiver<TrackedSession> {
   }
 
   private create(pkt: Packet, key: string, srcIsLow: boolean, sport: number, dport: number): TrackedSession {
-    if (this.byKey.size >= this.limits.maxSessions && this.oldest !== null) this.end(this.oldest, 'evicted');
+    if (this.byKey.size >= this.limits.maxSessions) {
+      // A closed session only waits for stragglers: it makes room before any live one.
+      const closed = this.closing.values().next().value;
+      if (closed !== undefined) this.end(closed, closed.closing ?? 'fin');
+      else if (this.oldest !== null) this.end(this.oldest, 'evicted');
+    }
     const proto = pkt.proto;
     let srcIsClient = true;
     let evidence: RoleEvidence = 'first-packet';
@@ -402,7 +407,8 @@ export class SessionTable implements StreamReceiver<TrackedSession> {
     const flags = pkt.tcpFlags;
     const ts = pkt.ts;
     if ((flags & TCP_SYN) !== 0) this.stream(s, dir).syn(pkt.seq);
-    if (pkt.payload.length > 0) this.stream(s, dir).data(pkt.seq, pkt.payload, ts);
+    // Data on a SYN (TCP Fast Open) starts after the sequence number the SYN itself takes.
+    if (pkt.payload.length > 0) this.stream(s, dir).data((flags & TCP_SYN) !== 0 ? (pkt.seq + 1) >>> 0 : pkt.seq, pkt.payload, ts);
     if ((flags & TCP_ACK) !== 0) (dir === 'c2s' ? s.s2cStream : s.c2sStream)?.peerAcked(pkt.ack, ts);
     if ((flags & TCP_RST) !== 0) {
       this.close(s, 'rst', ts);

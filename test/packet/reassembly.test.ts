@@ -131,3 +131,8 @@ test('the global reassembly cap makes a stream skip its hole instead of holding 
   assert.ok(r.stats.sessions.peakBufferedBytes <= 6);
   assert.equal(r.stream(2, 'c2s'), 'x[gap 1]bbbb');
 });
+
+test('data carried on a SYN (TCP Fast Open) starts the stream', () => {
+  const r = run(timed([c(ISN_C, SYN, 'early', 0), s(ISN_S, SYN | ACK, '', ISN_C + 6), c(ISN_C + 6, ACK, ' data')]));
+  assert.equal(r.stream(1, 'c2s'), 'early data');
+});

@@ -187,3 +187,15 @@ test('expire at a given time ends sessions idle since before the timeout, withou
   assert.deepEqual(ends, ['1 idle']);
   assert.equal(table.size, 0);
 });
+
+test('at the session cap a closed session lingering for stragglers makes room before a live one', () => {
+  const frames = [
+    u(C, 1001, S, 53),
+    t(C, 40000, S, 80, FIN | ACK, 101, 901),
+    t(S, 80, C, 40000, FIN | ACK, 901, 102),
+    u(C, 1003, S, 53),
+  ];
+  const r = run(timed(frames), { sessions: { maxSessions: 2 } });
+  assert.deepEqual(r.events.filter((e) => e.kind === 'end')[0], { kind: 'end', id: 2, reason: 'fin' });
+  assert.equal(r.stats.sessions.ended.evicted, 0);
+});
