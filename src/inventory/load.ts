@@ -58,6 +58,9 @@ function checkIdentity(r: Reader, { inventory, workloadAt }: ReadInventory): voi
   });
 }
 
+// Bounds the expansion of YAML aliases, so a small hostile file cannot become a huge value.
+const MAX_ALIAS_COUNT = 100;
+
 /** Reads an inventory file. Never throws for bad input: every problem is a diagnostic. */
 export async function loadInventory(path: string): Promise<InventoryLoad> {
   let text: string;
@@ -83,7 +86,14 @@ export function parseInventory(file: string, text: string): InventoryLoad {
     return { inventory: emptyInventory(), diagnostics, positions: new Map() };
   }
   const r: Reader = { src, diagnostics: [] };
-  const value: unknown = doc.toJS({ maxAliasCount: 1000 });
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    // The yaml library throws when aliases expand past the bound: a file built to exhaust memory.
+    const message = err instanceof Error ? err.message : String(err);
+    return { inventory: emptyInventory(), diagnostics: [fileDiagnostic(file, 'yaml-syntax', message)], positions: new Map() };
+  }
   let read: ReadInventory;
   if (isKubectlList(value)) {
     read = readKubectlList(r, value);

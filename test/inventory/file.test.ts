@@ -136,3 +136,13 @@ test('every problem of a file is reported at once', () => {
   const text = 'workloads:\n  - name: a\n    addresses: [bad]\n  - kind: Pod\n  - name: c\n    node: [x]\n';
   assert.equal(parseInventory('inv.yaml', text).diagnostics.length, 3);
 });
+
+test('a file whose aliases expand without bound is refused, not expanded', () => {
+  // Each level lists the previous one ten times: 10^13 values if it were expanded.
+  const level = (n: number): string => `l${n}`;
+  const lines = [`${level(0)}: &${level(0)} [x, x, x, x, x, x, x, x, x, x]`];
+  for (let n = 1; n <= 12; n++) lines.push(`${level(n)}: &${level(n)} [${Array(10).fill(`*${level(n - 1)}`).join(', ')}]`);
+  lines.push(`workloads: [{ name: w, labels: { x: *${level(12)} } }]`);
+  const { diagnostics } = parseInventory('bomb.yaml', lines.join('\n'));
+  assert.deepEqual(diagnostics.map((d) => d.code), ['yaml-syntax']);
+});
