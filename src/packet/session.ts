@@ -125,8 +125,11 @@ class TrackedSession implements Session {
   // Least-recently-seen list.
   older: TrackedSession | null = null;
   newer: TrackedSession | null = null;
+  /** Streams exist once a direction carries data; until then only its SYN's sequence number (-1: none). */
   c2sStream: TcpStream<TrackedSession> | null = null;
   s2cStream: TcpStream<TrackedSession> | null = null;
+  isnC2s = -1;
+  isnS2c = -1;
   finC2s = false;
   finS2c = false;
   closing: EndReason | null = null;
@@ -406,7 +409,13 @@ export class SessionTable implements StreamReceiver<TrackedSession> {
   private tcp(s: TrackedSession, dir: Direction, pkt: Packet): void {
     const flags = pkt.tcpFlags;
     const ts = pkt.ts;
-    if ((flags & TCP_SYN) !== 0) this.stream(s, dir).syn(pkt.seq);
+    if ((flags & TCP_SYN) !== 0) {
+      const stream = dir === 'c2s' ? s.c2sStream : s.s2cStream;
+      if (stream !== null) stream.syn(pkt.seq);
+      else if (dir === 'c2s') {
+        if (s.isnC2s < 0) s.isnC2s = pkt.seq;
+      } else if (s.isnS2c < 0) s.isnS2c = pkt.seq;
+    }
     // Data on a SYN (TCP Fast Open) starts after the sequence number the SYN itself takes.
     if (pkt.payload.length > 0) this.stream(s, dir).data((flags & TCP_SYN) !== 0 ? (pkt.seq + 1) >>> 0 : pkt.seq, pkt.payload, ts);
     if ((flags & TCP_ACK) !== 0) (dir === 'c2s' ? s.s2cStream : s.c2sStream)?.peerAcked(pkt.ack, ts);
@@ -423,8 +432,14 @@ export class SessionTable implements StreamReceiver<TrackedSession> {
   }
 
   private stream(s: TrackedSession, dir: Direction): TcpStream<TrackedSession> {
-    if (dir === 'c2s') return s.c2sStream ?? (s.c2sStream = new TcpStream(s, 'c2s', this.streams));
-    return s.s2cStream ?? (s.s2cStream = new TcpStream(s, 's2c', this.streams));
+    const existing = dir === 'c2s' ? s.c2sStream : s.s2cStream;
+    if (existing !== null) return existing;
+    const stream = new TcpStream(s, dir, this.streams);
+    const isn = dir === 'c2s' ? s.isnC2s : s.isnS2c;
+    if (isn >= 0) stream.syn(isn);
+    if (dir === 'c2s') s.c2sStream = stream;
+    else s.s2cStream = stream;
+    return stream;
   }
 
   private datagram(s: TrackedSession, dir: Direction, payload: Buffer, ts: number): void {
