@@ -54,6 +54,8 @@ export const emptyCaptureStats = (): CaptureStats => ({
 
 /** Records larger than this are treated as damage, whatever the header's snaplen claims. */
 const MAX_RECORD = 16 * 1024 * 1024;
+/** Interfaces one pcapng section may describe; more is an attack on the reader's memory. */
+const MAX_INTERFACES = 4096;
 /** How far the pcapng reader looks for the next valid block before giving up. */
 const MAX_RESYNC = 4 * 1024 * 1024;
 
@@ -359,7 +361,7 @@ export class CaptureParser {
       return;
     }
     if (type === BLOCK_IDB) {
-      if (len < 20) {
+      if (len < 20 || this.interfaces.length >= MAX_INTERFACES) {
         this.stats.badRecords++;
         return;
       }

@@ -198,3 +198,11 @@ test('every corpus capture yields the packet count and packet bytes listed in pc
     assert.deepEqual([name, n, total], [name, packets, bytes]);
   }
 });
+
+test('a pcapng section describing more than 4096 interfaces has the extra ones skipped and counted', () => {
+  const w = new Pcapng().section();
+  for (let i = 0; i < 4097; i++) w.iface(1);
+  const { stats } = parseBytes(w.epb(0, 1n, A).bytes());
+  assert.equal(stats.interfaces, 4096);
+  assert.equal(stats.badRecords, 1);
+});
