@@ -139,8 +139,18 @@ export function inventorySpace(policy: Policy, inventory: Inventory, membership:
     });
     return out;
   };
+  // Rules name the same few sides over and over; their atoms are worked out once.
+  const sides = new Map<string, readonly string[]>();
   return {
-    atoms: (side) => [...new Set(side.flatMap(atomsOfGroup))],
+    atoms: (side) => {
+      const key = side.join('\0');
+      let atoms = sides.get(key);
+      if (atoms === undefined) {
+        atoms = [...new Set(side.flatMap(atomsOfGroup))];
+        sides.set(key, atoms);
+      }
+      return atoms;
+    },
     holds: (group, atom) => {
       switch (group) {
         case 'any':
