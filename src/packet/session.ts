@@ -218,7 +218,7 @@ function sortsFirst(src: Buffer, sport: number, dst: Buffer, dport: number): boo
 /** How often (packet time) idle sessions are looked for. */
 const SWEEP_US = 1_000_000;
 
-export class SessionTable implements StreamReceiver<TrackedSession> {
+export class SessionTable {
   private readonly limits: SessionLimits;
   private readonly byKey = new Map<string, TrackedSession>();
   private oldest: TrackedSession | null = null;
@@ -245,7 +245,11 @@ export class SessionTable implements StreamReceiver<TrackedSession> {
       icmpErrorsAttributed: 0,
       datagramBytesBeyondCap: 0,
     };
-    this.streams = { limits: this.limits, stats: this.counters, receiver: this };
+    const receiver: StreamReceiver<TrackedSession> = {
+      streamData: (stream, data, ts) => sink.onPayload(stream.owner, stream.dir, data, ts),
+      streamGap: (stream, bytes) => sink.onGap?.(stream.owner, stream.dir, bytes),
+    };
+    this.streams = { limits: this.limits, stats: this.counters, receiver };
   }
 
   get size(): number {
@@ -316,14 +320,6 @@ export class SessionTable implements StreamReceiver<TrackedSession> {
     while (this.oldest !== null && now - this.oldest.lastTs > this.limits.idleTimeoutUs) {
       this.end(this.oldest, this.oldest.closing ?? 'idle');
     }
-  }
-
-  streamData(stream: TcpStream<TrackedSession>, data: Buffer, ts: number): void {
-    this.sink.onPayload(stream.owner, stream.dir, data, ts);
-  }
-
-  streamGap(stream: TcpStream<TrackedSession>, bytes: number): void {
-    this.sink.onGap?.(stream.owner, stream.dir, bytes);
   }
 
   private attributeIcmpError(pkt: Packet): boolean {
