@@ -237,6 +237,16 @@ test('--format json prints the connection and the explanation', async () => {
   assert.equal(out.rule.pos.line, 22);
 });
 
+test('explain reads the JSON of kubectl get as its inventory and takes pods by id', async () => {
+  const r = await run([
+    'policy', 'explain', '--policy', 'examples/shop/policy', '--inventory', 'test/inventory/fixtures/kubectl-shop.json',
+    '--from', 'shop/web-7d9c6b5f48-x2x7p', '--to', 'kube-system/coredns-76f75df574-9kq2s', '--port', 'udp/53', '--app', 'DNS',
+  ]);
+  assert.equal(r.code, 0);
+  assert.match(r.stdout, /deciding rule: dns at examples\/shop\/policy\/30-platform\.yaml:\d+:\d+\n/);
+  assert.match(r.stdout, /client: workload shop\/web-7d9c6b5f48-x2x7p \(10\.200\.1\.10\); groups any, workloads, storefront, web;/);
+});
+
 test('an unknown workload is a usage error with a suggestion', async () => {
   const r = await explain('--from', 'order', '--to', 'postgres', '--port', 'tcp/5432');
   assert.equal(r.code, 2);
