@@ -13,12 +13,20 @@ const V1 = 0x00000001;
 const V2 = 0x6b3343cf;
 const DRAFT29 = 0xff00001d;
 
-/** Initial salts: RFC 9001 section 5.2, RFC 9369 section 3.3.1, draft-ietf-quic-tls-29 section 5.2. */
-const SALTS = new Map<number, Buffer>([
-  [V1, Buffer.from('38762cf7f55934b34d179ae6a4c80cadccbb7f0a', 'hex')],
-  [V2, Buffer.from('0dede3def700a6db819381be6e269dcbf9bd2ed9', 'hex')],
-  [DRAFT29, Buffer.from('afbfec289993d24c9e9786f19c6111e04390a899', 'hex')],
-]);
+/** Initial salts: RFC 9001 section 5.2, RFC 9369 section 3.3.1, and section 5.2 of the drafts. */
+const SALT_V1 = Buffer.from('38762cf7f55934b34d179ae6a4c80cadccbb7f0a', 'hex');
+const SALT_V2 = Buffer.from('0dede3def700a6db819381be6e269dcbf9bd2ed9', 'hex');
+const SALT_DRAFT29 = Buffer.from('afbfec289993d24c9e9786f19c6111e04390a899', 'hex');
+const SALT_DRAFT23 = Buffer.from('c3eef712c72ebb5a11a7d2432bb46365bef9f502', 'hex');
+
+function saltOf(v: number): Buffer | undefined {
+  if (v === V1) return SALT_V1;
+  if (v === V2) return SALT_V2;
+  // Drafts 29 to 32 share one salt, drafts 23 to 28 the one before it.
+  if (v >= DRAFT29 && v <= 0xff000020) return SALT_DRAFT29;
+  if (v >= 0xff000017 && v < DRAFT29) return SALT_DRAFT23;
+  return undefined;
+}
 
 function versionName(v: number): string {
   if (v === V1) return '1';
@@ -73,9 +81,9 @@ function longHeader(b: Buffer): LongHeader | 'need-more' | undefined {
   }
   if (!knownVersion(version) || (first & 0x40) === 0) return undefined;
   const type = (first >> 4) & 3;
-  const initial = SALTS.has(version) && type === (version === V2 ? 1 : 0);
+  const initial = saltOf(version) !== undefined && type === (version === V2 ? 1 : 0);
   const retry = type === (version === V2 ? 0 : 3);
-  if (retry || !SALTS.has(version)) return { version, initial: false, dcid, pnOffset: at, length: b.length - at };
+  if (retry || saltOf(version) === undefined) return { version, initial: false, dcid, pnOffset: at, length: b.length - at };
   if (initial) {
     const token = varint(b, at);
     if (token === undefined) return 'need-more';
@@ -101,7 +109,7 @@ function expandLabel(secret: Buffer, label: string, length: number): Buffer {
 
 /** The client's Initial packet protection keys for a version with a known salt (RFC 9001 section 5.2). */
 export function initialKeys(version: number, dcid: Buffer): { key: Buffer; iv: Buffer; hp: Buffer } | undefined {
-  const salt = SALTS.get(version);
+  const salt = saltOf(version);
   if (salt === undefined) return undefined;
   const v2 = version === V2;
   const initialSecret = createHmac('sha256', salt).update(dcid).digest();
