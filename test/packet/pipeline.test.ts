@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { CaptureError, runPipeline, type Session, type SessionSink } from '../../src/packet/index.js';
 import { chunks, ether, ipv4, pcap, udp } from './build.js';
@@ -104,8 +104,19 @@ test('a recorded curl → HTTP server exchange is one session with its handshake
   });
   assert.equal(r.ended.length, 1);
   const s = r.ended[0] as Session;
-  assert.deepEqual([s.ipProto, s.client.port, s.server.port, s.roleEvidence], ['tcp', 44660, 80, 'handshake']);
+  assert.deepEqual([s.ipProto, s.client.ip, s.server.ip, s.server.port, s.roleEvidence], ['tcp', '10.200.1.1', '10.200.1.2', 80, 'handshake']);
   assert.match(streams.c2s, /^GET \/[^ ]* HTTP\/1\.1\r\n/);
   assert.match(streams.s2c, /^HTTP\/1\.1 200 /);
   assert.deepEqual(r.log, ['1 end fin']);
+});
+
+const FIXTURES = 'test/fixtures/pcap';
+
+test('every recorded fixture capture decodes all its frames and finds each TCP client from its handshake', { skip: !existsSync(FIXTURES) }, async () => {
+  for (const name of readdirSync(FIXTURES).filter((f) => /\.pcap(ng)?$/.test(f))) {
+    const r = recorder();
+    const st = await runPipeline(`${FIXTURES}/${name}`, r.sink);
+    assert.equal(st.decode.packets, st.decode.frames, name);
+    for (const s of r.ended) if (s.ipProto === 'tcp') assert.equal(s.roleEvidence, 'handshake', `${name} session ${s.id}`);
+  }
 });
