@@ -34,6 +34,9 @@ export interface PortUse {
   unidentified: number;
 }
 
+/** What a policy says about a flow: allowed by it, allowed with a violation event, or blocked. */
+export type EdgeVerdict = 'allowed' | 'violation' | 'blocked';
+
 export interface Edge {
   from: string;
   to: string;
@@ -47,6 +50,8 @@ export interface Edge {
   /** Distinct ports beyond the cap were folded into the widest range seen. */
   portsOverflow: boolean;
   example: Flow;
+  /** Flows per verdict, when the graph was built against a policy. */
+  verdicts?: Record<EdgeVerdict, number>;
 }
 
 export interface ServiceGraph {
@@ -111,7 +116,7 @@ export class GraphBuilder {
     return peer;
   }
 
-  add(flow: Flow): void {
+  add(flow: Flow, verdict?: EdgeVerdict): void {
     const first = Date.parse(flow.firstSeen);
     const last = Date.parse(flow.lastSeen);
     this.flows++;
@@ -138,6 +143,10 @@ export class GraphBuilder {
     if (first < edge.firstSeen) edge.firstSeen = first;
     if (last > edge.lastSeen) edge.lastSeen = last;
     addPort(edge, flow, this.limits.maxPortsPerEdge);
+    if (verdict !== undefined) {
+      edge.verdicts ??= { allowed: 0, violation: 0, blocked: 0 };
+      edge.verdicts[verdict]++;
+    }
   }
 
   /** The graph, with external addresses named by the DNS answers seen (the first name, sorted). */
@@ -163,7 +172,7 @@ export class GraphBuilder {
       const to = rename.get(e.to)?.key ?? e.to;
       const key = `${from}>${to}`;
       const prev = edges.get(key);
-      if (prev === undefined) edges.set(key, { ...e, from, to, ports: new Map(e.ports) });
+      if (prev === undefined) edges.set(key, { ...e, from, to, ports: new Map(e.ports), ...(e.verdicts ? { verdicts: { ...e.verdicts } } : {}) });
       else mergeEdge(prev, e, this.limits.maxPortsPerEdge);
     }
     const used = new Set<string>();
@@ -214,6 +223,12 @@ function mergeEdge(into: Edge, e: Edge, cap: number): void {
   into.firstSeen = Math.min(into.firstSeen, e.firstSeen);
   into.lastSeen = Math.max(into.lastSeen, e.lastSeen);
   into.portsOverflow ||= e.portsOverflow;
+  if (e.verdicts !== undefined) {
+    const v = (into.verdicts ??= { allowed: 0, violation: 0, blocked: 0 });
+    v.allowed += e.verdicts.allowed;
+    v.violation += e.verdicts.violation;
+    v.blocked += e.verdicts.blocked;
+  }
   for (const u of e.ports.values()) {
     const use = usePort(into, u.proto, u.port, cap);
     use.flows += u.flows;
