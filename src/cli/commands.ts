@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { registerAnalyze } from './analyze.js';
 import { registerInspect } from './inspect.js';
 import { registerLearn } from './learn.js';
+import { registerMap } from './map.js';
 import { registerPolicy } from './policy.js';
 
 export type RegisterCommand = (program: Command) => void;
@@ -13,6 +14,7 @@ export const commands: RegisterCommand[] = [
   registerAnalyze,
   registerInspect,
   registerLearn,
+  registerMap,
   registerPolicy,
 ];
 
