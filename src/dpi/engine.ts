@@ -28,6 +28,8 @@ export const defaultLimits: IdentifierLimits = { prefixBytes: 4096, probePackets
 
 type Phase = 'probing' | 'identified' | 'done';
 
+const EMPTY = Buffer.alloc(0);
+const FIRST_PREFIX = 512;
 const C2S = 0;
 const S2C = 1;
 
@@ -44,13 +46,13 @@ const IDLE = 2;
 export class Identifier {
   private readonly ctx: ProbeContext;
   private readonly state: Uint8Array;
-  /** TCP stream prefixes, allocated on first payload of a direction. */
+  /** TCP stream prefixes, grown by doubling up to the cap, released when the session is done. */
   private readonly prefix: [Buffer | undefined, Buffer | undefined] = [undefined, undefined];
   private readonly used = [0, 0];
+  /** The filled part of each prefix (TCP) or the first datagram (UDP), kept to avoid re-slicing. */
+  private readonly seen: [Buffer, Buffer] = [EMPTY, EMPTY];
   /** TCP: a gap makes the rest of that direction's stream unusable for probing. */
   private readonly gapped = [false, false];
-  /** UDP: the first datagram of each direction, for ProbeContext.other. */
-  private readonly first: [Buffer | undefined, Buffer | undefined] = [undefined, undefined];
   private phase: Phase = 'probing';
   private packets = 0;
   private packetsSinceMatch = 0;
@@ -71,7 +73,7 @@ export class Identifier {
     private readonly protocols: readonly ProtocolModule[] = registry,
     private readonly limits: IdentifierLimits = defaultLimits,
   ) {
-    this.ctx = { transport, clientPort, serverPort, other: Buffer.alloc(0) };
+    this.ctx = { transport, clientPort, serverPort, other: EMPTY };
     this.state = new Uint8Array(protocols.length);
     protocols.forEach((p, i) => {
       this.state[i] = p.refines === undefined && p.transports.includes(transport) ? ALIVE : IDLE;
@@ -88,7 +90,7 @@ export class Identifier {
     if (this.phase === 'identified') this.packetsSinceMatch++;
     const input = this.transport === 'tcp' ? this.appendStream(d, data) : this.datagram(d, data);
     if (input !== undefined) {
-      this.ctx.other = this.view(1 - d);
+      this.ctx.other = this.seen[1 - d] as Buffer;
       if (this.phase === 'probing') this.probe(dir, input);
       else this.step(dir, d, input);
     }
@@ -115,21 +117,28 @@ export class Identifier {
     const used = this.used[d] as number;
     const cap = this.limits.prefixBytes;
     if (this.gapped[d] || used >= cap) return undefined;
-    const buf = (this.prefix[d] ??= Buffer.allocUnsafe(cap));
-    const n = data.copy(buf, used, 0, Math.min(data.length, cap - used));
+    const n = Math.min(data.length, cap - used);
+    let buf = this.prefix[d];
+    if (buf === undefined || buf.length < used + n) {
+      // Most sessions are identified from their first segment: start small, double as needed.
+      let size = buf?.length ?? FIRST_PREFIX;
+      while (size < used + n) size *= 2;
+      const grown = Buffer.allocUnsafe(Math.min(size, cap));
+      buf?.copy(grown, 0, 0, used);
+      this.prefix[d] = buf = grown;
+    }
+    data.copy(buf, used, 0, n);
     this.used[d] = used + n;
-    return buf.subarray(0, used + n);
+    this.seen[d] = buf.subarray(0, used + n);
+    return this.seen[d];
   }
 
+  /** UDP: the datagram itself is the input; its first one per direction is kept for the other side. */
   private datagram(d: number, data: Buffer): Buffer {
-    if (this.first[d] === undefined) this.first[d] = Buffer.from(data.subarray(0, this.limits.prefixBytes));
+    if (this.seen[d] === EMPTY) this.seen[d] = Buffer.from(data.subarray(0, this.limits.prefixBytes));
     return data;
   }
 
-  private view(d: number): Buffer {
-    if (this.transport !== 'tcp') return this.first[d] ?? EMPTY;
-    return this.prefix[d]?.subarray(0, this.used[d]) ?? EMPTY;
-  }
 
   private probe(dir: Direction, input: Buffer): void {
     let winner: ProtocolModule | undefined;
@@ -163,7 +172,7 @@ export class Identifier {
     }
     const d = dir === 'c2s' ? C2S : S2C;
     // The other direction may already hold what the extractor (or a refiner) needs.
-    const other = this.view(1 - d);
+    const other = this.seen[1 - d] as Buffer;
     if (other.length > 0) {
       this.ctx.other = input;
       this.step(dir === 'c2s' ? 's2c' : 'c2s', 1 - d, other);
@@ -237,10 +246,12 @@ export class Identifier {
   private finish(): void {
     this.phase = 'done';
     this.refining = false;
+    // Nothing reads the prefixes any more: a long-lived session keeps only its result.
+    this.prefix[C2S] = this.prefix[S2C] = undefined;
+    this.seen[C2S] = this.seen[S2C] = EMPTY;
+    this.ctx.other = EMPTY;
   }
 }
-
-const EMPTY = Buffer.alloc(0);
 
 // A module that throws is a bug in that module, but one bad probe must not take the session table
 // down with it: a throw counts as 'no' (or "wants nothing more" for an extractor).
