@@ -81,32 +81,42 @@ function readLease(r: Reader, value: unknown, segs: readonly PathSeg[]): Address
   return lease;
 }
 
-function readNamespace(r: Reader, value: unknown, segs: readonly PathSeg[]): Namespace | undefined {
+/** A list entry that must be a mapping with only the given keys; undefined (reported) otherwise. */
+function entry(r: Reader, value: unknown, keys: readonly string[], segs: readonly PathSeg[]): Plain | undefined {
   if (!isPlain(value)) {
     wrongType(r, segs, 'a mapping', value);
     return undefined;
   }
-  checkKeys(r, value, NAMESPACE_KEYS, segs);
-  const name = reqString(r, value, 'name', segs);
-  const labels = optLabels(r, value, 'labels', segs);
+  checkKeys(r, value, keys, segs);
+  return value;
+}
+
+/** A list of IP addresses, each canonical; bad entries are reported and left out. */
+function readIpList(r: Reader, obj: Plain, key: string, segs: readonly PathSeg[]): string[] {
+  const ips: string[] = [];
+  optList(r, obj, key, segs).forEach((a, i) => {
+    const at = [...segs, key, i];
+    if (typeof a !== 'string') return wrongType(r, at, 'an IP address', a);
+    const ip = readIp(r, a, at);
+    if (ip !== undefined) ips.push(ip);
+  });
+  return ips;
+}
+
+function readNamespace(r: Reader, value: unknown, segs: readonly PathSeg[]): Namespace | undefined {
+  const fields = entry(r, value, NAMESPACE_KEYS, segs);
+  if (fields === undefined) return undefined;
+  const name = reqString(r, fields, 'name', segs);
+  const labels = optLabels(r, fields, 'labels', segs);
   return name === undefined ? undefined : { name, labels };
 }
 
 function readNode(r: Reader, value: unknown, segs: readonly PathSeg[]): Node | undefined {
-  if (!isPlain(value)) {
-    wrongType(r, segs, 'a mapping', value);
-    return undefined;
-  }
-  checkKeys(r, value, NODE_KEYS, segs);
-  const name = reqString(r, value, 'name', segs);
-  const addresses: string[] = [];
-  optList(r, value, 'addresses', segs).forEach((a, i) => {
-    const at = [...segs, 'addresses', i];
-    if (typeof a !== 'string') return wrongType(r, at, 'an IP address', a);
-    const ip = readIp(r, a, at);
-    if (ip !== undefined) addresses.push(ip);
-  });
-  const labels = value['labels'] === undefined ? undefined : optLabels(r, value, 'labels', segs);
+  const fields = entry(r, value, NODE_KEYS, segs);
+  if (fields === undefined) return undefined;
+  const name = reqString(r, fields, 'name', segs);
+  const addresses = readIpList(r, fields, 'addresses', segs);
+  const labels = fields['labels'] === undefined ? undefined : optLabels(r, fields, 'labels', segs);
   if (name === undefined) return undefined;
   return labels === undefined ? { name, addresses } : { name, addresses, labels };
 }
@@ -118,60 +128,48 @@ function readPortNumber(r: Reader, value: unknown, segs: readonly PathSeg[]): nu
 }
 
 function readService(r: Reader, value: unknown, segs: readonly PathSeg[]): Service | undefined {
-  if (!isPlain(value)) {
-    wrongType(r, segs, 'a mapping', value);
-    return undefined;
-  }
-  checkKeys(r, value, SERVICE_KEYS, segs);
-  const name = reqString(r, value, 'name', segs);
-  const namespace = optString(r, value, 'namespace', segs) ?? 'default';
-  const selector = optLabels(r, value, 'selector', segs);
+  const fields = entry(r, value, SERVICE_KEYS, segs);
+  if (fields === undefined) return undefined;
+  const name = reqString(r, fields, 'name', segs);
+  const namespace = optString(r, fields, 'namespace', segs) ?? 'default';
+  const selector = optLabels(r, fields, 'selector', segs);
   const ports: Service['ports'] = [];
-  optList(r, value, 'ports', segs).forEach((p, i) => {
+  optList(r, fields, 'ports', segs).forEach((item, i) => {
     const at = [...segs, 'ports', i];
-    if (!isPlain(p)) return wrongType(r, at, 'a mapping', p);
-    checkKeys(r, p, SERVICE_PORT_KEYS, at);
-    const protoText = (optString(r, p, 'protocol', at) ?? 'tcp').toLowerCase();
+    const written = entry(r, item, SERVICE_PORT_KEYS, at);
+    if (written === undefined) return;
+    const protoText = (optString(r, written, 'protocol', at) ?? 'tcp').toLowerCase();
     const protocol = TRANSPORTS.find((t) => t === protoText);
     if (protocol === undefined) report(r, [...at, 'protocol'], 'schema', `protocol must be one of ${TRANSPORTS.join(', ')}`);
-    const port = readPortNumber(r, p['port'], [...at, 'port']);
+    const port = readPortNumber(r, written['port'], [...at, 'port']);
     if (protocol === undefined || port === undefined) return;
-    const entry: Service['ports'][number] = { protocol, port };
-    const portName = optString(r, p, 'name', at);
-    if (portName !== undefined) entry.name = portName;
-    const target = p['targetPort'];
-    if (typeof target === 'number' || typeof target === 'string') entry.targetPort = target;
-    ports.push(entry);
+    const servicePort: Service['ports'][number] = { protocol, port };
+    const portName = optString(r, written, 'name', at);
+    if (portName !== undefined) servicePort.name = portName;
+    const target = written['targetPort'];
+    if (typeof target === 'number' || typeof target === 'string') servicePort.targetPort = target;
+    ports.push(servicePort);
   });
-  const clusterIPs: string[] = [];
-  optList(r, value, 'clusterIPs', segs).forEach((a, i) => {
-    const at = [...segs, 'clusterIPs', i];
-    if (typeof a !== 'string') return wrongType(r, at, 'an IP address', a);
-    const ip = readIp(r, a, at);
-    if (ip !== undefined) clusterIPs.push(ip);
-  });
+  const clusterIPs = readIpList(r, fields, 'clusterIPs', segs);
   return name === undefined ? undefined : { name, namespace, selector, ports, clusterIPs };
 }
 
 function readWorkload(r: Reader, value: unknown, segs: readonly PathSeg[], services: readonly Service[]): Workload | undefined {
-  if (!isPlain(value)) {
-    wrongType(r, segs, 'a mapping', value);
-    return undefined;
-  }
-  checkKeys(r, value, WORKLOAD_KEYS, segs);
-  const name = reqString(r, value, 'name', segs);
-  const namespace = optString(r, value, 'namespace', segs) ?? 'default';
-  const labels = optLabels(r, value, 'labels', segs);
+  const fields = entry(r, value, WORKLOAD_KEYS, segs);
+  if (fields === undefined) return undefined;
+  const name = reqString(r, fields, 'name', segs);
+  const namespace = optString(r, fields, 'namespace', segs) ?? 'default';
+  const labels = optLabels(r, fields, 'labels', segs);
   const addresses: AddressLease[] = [];
-  optList(r, value, 'addresses', segs).forEach((a, i) => {
+  optList(r, fields, 'addresses', segs).forEach((a, i) => {
     const lease = readLease(r, a, [...segs, 'addresses', i]);
     if (lease !== undefined) addresses.push(lease);
   });
-  const id = optString(r, value, 'id', segs);
-  const kind = optString(r, value, 'kind', segs) ?? 'Pod';
-  const node = optString(r, value, 'node', segs) ?? '';
-  const image = optString(r, value, 'image', segs) ?? '';
-  const service = optString(r, value, 'service', segs);
+  const id = optString(r, fields, 'id', segs);
+  const kind = optString(r, fields, 'kind', segs) ?? 'Pod';
+  const node = optString(r, fields, 'node', segs) ?? '';
+  const image = optString(r, fields, 'image', segs) ?? '';
+  const service = optString(r, fields, 'service', segs);
   if (name === undefined) return undefined;
   return {
     id: id ?? `${namespace}/${name}`,

@@ -146,3 +146,19 @@ test('a file whose aliases expand without bound is refused, not expanded', () =>
   const { diagnostics } = parseInventory('bomb.yaml', lines.join('\n'));
   assert.deepEqual(diagnostics.map((d) => d.code), ['yaml-syntax']);
 });
+
+test('a service port with an unknown protocol or no number is reported at that field', () => {
+  const text = 'services:\n  - name: web\n    ports:\n      - { protocol: http, port: 80 }\n      - { protocol: tcp, port: "eighty" }\n';
+  assert.deepEqual(codes(text).map((c) => [c[0], c[2]]), [
+    ['schema', 'services[0].ports[0].protocol'],
+    ['schema', 'services[0].ports[1].port'],
+  ]);
+});
+
+test('node and cluster addresses are read in canonical form', () => {
+  const text = 'nodes:\n  - { name: n1, addresses: ["::ffff:10.200.0.11"] }\nservices:\n  - { name: s, clusterIPs: [FD00::0:1] }\n';
+  const { inventory, diagnostics } = parseInventory('inv.yaml', text);
+  assert.deepEqual(diagnostics, []);
+  assert.deepEqual(inventory.nodes[0]?.addresses, ['10.200.0.11']);
+  assert.deepEqual(inventory.services[0]?.clusterIPs, ['fd00::1']);
+});
