@@ -90,3 +90,13 @@ test('a workload no group selects is reported at its entry in the inventory', as
 test('without an inventory only the findings that names alone prove remain', async () => {
   assert.deepEqual((await lintDir(defects, false)).map((d) => d.code), ['redundant-rule', 'over-broad-rule']);
 });
+
+test('with kubectl JSON as the inventory, a pod no group selects is reported at its item', async () => {
+  const { policy } = await loadPolicy([join(example, 'policy')], { knownApplications: APPS });
+  const inv = await loadInventory(root('../../inventory/fixtures/kubectl-shop.json'));
+  const found = lintPolicy(policy, inv.inventory, { workloadPos: (id) => inv.positions.get(id) }).filter((d) => d.code === 'uncovered-workload');
+  assert.deepEqual(
+    found.map((d) => [d.path, d.line, d.message.split(':')[0]]),
+    [['items[4]', 148, 'workload "kube-system/kube-proxy-7xw2b" is in no group']],
+  );
+});
