@@ -67,6 +67,11 @@ export function line(b: Buffer, from = 0, max = 1024): string | undefined {
   return b.toString('latin1', from, stop);
 }
 
+/** What a parse of a message prefix says as a probe: parsed is 'match', undefined is 'no'. */
+export function parsed(r: unknown): ProbeResult {
+  return r === undefined ? 'no' : r === 'need-more' ? 'need-more' : 'match';
+}
+
 /** Reads a big-endian unsigned integer of 1 to 4 bytes; -1 when out of range. */
 export function uint(b: Buffer, at: number, size: number): number {
   if (size < 1 || size > 4 || at < 0 || at + size > b.length) return -1;

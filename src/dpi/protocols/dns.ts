@@ -137,11 +137,10 @@ function extract(data: Buffer, _dir: Direction, ctx: ProbeContext, meta: FlowMet
   const msg = m === undefined ? undefined : parse(m);
   if (msg === undefined) return false;
   if (msg.question !== undefined) meta.dnsQuery ??= msg.question;
-  if (msg.response) {
-    if (msg.answers.length > 0) meta.dnsAnswers = [...(meta.dnsAnswers ?? []), ...msg.answers].slice(0, MAX_RECORDS);
-    return false;
-  }
-  return true;
+  const known = meta.dnsAnswers ?? [];
+  if (msg.answers.length > 0) meta.dnsAnswers = [...known, ...msg.answers].slice(0, MAX_RECORDS);
+  // Resolvers ask A and AAAA over one socket: later responses on the session still count.
+  return known.length + msg.answers.length < MAX_RECORDS;
 }
 
 export const dns: ProtocolModule = {

@@ -2,7 +2,7 @@
 // carrying pvno 5 and a msg-type equal to n; over TCP each message has a 4-byte length prefix
 // (section 7.2.2). The extractor reads the message type, realm and client name.
 
-import { ber, berInt, u32, type Tlv } from '../bytes.js';
+import { ber, berInt, parsed, u32, type Tlv } from '../bytes.js';
 import type { FlowMeta } from '../../model/flow.js';
 import type { Direction, ProbeContext, ProbeResult, ProtocolModule } from '../types.js';
 
@@ -57,9 +57,7 @@ function parse(m: Buffer): { type: number; body: Tlv[] } | 'need-more' | undefin
 
 function probe(data: Buffer, _dir: Direction, ctx: ProbeContext): ProbeResult {
   const m = message(data, ctx);
-  if (m === undefined || m === 'need-more') return m === undefined ? 'no' : m;
-  const p = parse(m);
-  return p === undefined ? 'no' : p === 'need-more' ? p : 'match';
+  return m === undefined || m === 'need-more' ? parsed(m) : parsed(parse(m));
 }
 
 function principal(m: Buffer, t: Tlv | undefined): string | undefined {

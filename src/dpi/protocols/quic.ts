@@ -4,7 +4,7 @@
 // ClientHello from the CRYPTO frames: SNI and ALPN.
 
 import { createCipheriv, createDecipheriv, createHmac } from 'node:crypto';
-import { u8, u32 } from '../bytes.js';
+import { parsed, u8, u32 } from '../bytes.js';
 import type { FlowMeta } from '../../model/flow.js';
 import type { Direction, ProbeContext, ProbeResult, ProtocolModule } from '../types.js';
 import { addHello, parseHello } from './tls.js';
@@ -96,8 +96,7 @@ function longHeader(b: Buffer): LongHeader | 'need-more' | undefined {
 }
 
 function probe(data: Buffer): ProbeResult {
-  const h = longHeader(data);
-  return h === undefined ? 'no' : h === 'need-more' ? 'need-more' : 'match';
+  return parsed(longHeader(data));
 }
 
 /** HKDF-Expand-Label (RFC 8446 section 7.1) with an empty context, for outputs of one SHA-256 block. */

@@ -2,7 +2,7 @@
 // (0, 1 or 3), then community OCTET STRING and a PDU [0..8] for v1/v2c, or the v3 header data
 // SEQUENCE }. The extractor records the version and the v1/v2c community string.
 
-import { ber, berInt } from '../bytes.js';
+import { ber, berInt, parsed } from '../bytes.js';
 import type { FlowMeta } from '../../model/flow.js';
 import type { Direction, ProbeContext, ProbeResult, ProtocolModule } from '../types.js';
 
@@ -28,8 +28,7 @@ function parse(b: Buffer): { version: number; community?: string } | 'need-more'
 }
 
 function probe(data: Buffer): ProbeResult {
-  const p = parse(data);
-  return p === undefined ? 'no' : p === 'need-more' ? p : 'match';
+  return parsed(parse(data));
 }
 
 function extract(data: Buffer, _dir: Direction, _ctx: ProbeContext, meta: FlowMeta): boolean {

@@ -2,6 +2,7 @@
 // + severity in 0..191 written without leading zeros; over TCP it may be preceded by an octet
 // count "LEN SP". The extractor records facility and severity.
 
+import { parsed } from '../bytes.js';
 import type { FlowMeta } from '../../model/flow.js';
 import type { Direction, ProbeContext, ProbeResult, ProtocolModule } from '../types.js';
 
@@ -50,8 +51,7 @@ function parse(data: Buffer, ctx: ProbeContext): { value: number; next: number }
 }
 
 function probe(data: Buffer, _dir: Direction, ctx: ProbeContext): ProbeResult {
-  const p = parse(data, ctx);
-  return p === undefined ? 'no' : p === 'need-more' ? p : 'match';
+  return parsed(parse(data, ctx));
 }
 
 function extract(data: Buffer, _dir: Direction, ctx: ProbeContext, meta: FlowMeta): boolean {
