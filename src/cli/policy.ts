@@ -14,6 +14,7 @@ import type { Policy } from '../model/policy.js';
 import type { Workload } from '../model/workload.js';
 import { compile, type Resolver } from '../policy/compile.js';
 import { formatDiagnostic, hasErrors, sortDiagnostics, suggestion, type Diagnostic } from '../policy/diagnostics.js';
+import { normalizeFqdn } from '../policy/document/address.js';
 import { applicationCatalog } from '../policy/document/applications.js';
 import { loadPolicy } from '../policy/document/load.js';
 import { parsePort } from '../policy/document/ports.js';
@@ -107,12 +108,11 @@ interface Side {
   label: string;
 }
 
-const DNS_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?\.?$/i;
-
 /** A workload name or id, an IP address, or a DNS name for an endpoint outside the inventory. */
 function resolveSide(option: string, text: string, workloads: readonly Workload[], at: number): Side {
   if (isIP(text) !== 0) return { ip: canonicalIp(text) as string, label: text };
-  const matches = workloads.filter((w) => w.id === text).length > 0 ? workloads.filter((w) => w.id === text) : workloads.filter((w) => w.name === text);
+  const byId = workloads.filter((w) => w.id === text);
+  const matches = byId.length > 0 ? byId : workloads.filter((w) => w.name === text);
   if (matches.length > 1) {
     throw new UsageError(`policy explain: ${option} ${text} names several workloads (${matches.map((w) => w.id).join(', ')}); give the id`);
   }
@@ -124,7 +124,9 @@ function resolveSide(option: string, text: string, workloads: readonly Workload[
     }
     return { ip: lease.ip, label: w.id };
   }
-  if (DNS_NAME.test(text)) return { ip: text.toLowerCase().replace(/\.$/, ''), fqdn: text.toLowerCase().replace(/\.$/, ''), label: text };
+  // A name with a dot: a single word is far more likely a mistyped workload than a DNS name.
+  const fqdn = normalizeFqdn(text);
+  if (fqdn.ok && fqdn.pattern.includes('.') && !fqdn.pattern.startsWith('*')) return { ip: fqdn.pattern, fqdn: fqdn.pattern, label: text };
   const hint = suggestion(text, workloads.flatMap((x) => [x.name, x.id]));
   throw new UsageError(`policy explain: ${option} ${text} is no workload name or id, IP address or DNS name${hint === undefined ? '' : ` (${hint})`}`);
 }
