@@ -253,6 +253,20 @@ test('an unknown workload is a usage error with a suggestion', async () => {
   assert.match(r.stderr, /--from order is no workload name or id, IP address or DNS name \(did you mean "orders"\?\)/);
 });
 
+test('a name two workloads share is a usage error listing their ids', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'palisade-explain-'));
+  writeFileSync(join(dir, 'inventory.yaml'), 'workloads:\n  - { name: web, namespace: a, addresses: [10.0.0.1] }\n  - { name: web, namespace: b, addresses: [10.0.0.2] }\n');
+  const r = await run(['policy', 'explain', '--policy', 'examples/shop/policy', '--inventory', join(dir, 'inventory.yaml'), '--from', 'web', '--to', 'a/web', '--port', 'tcp/80']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--from web names several workloads \(a\/web, b\/web\); give the id/);
+});
+
+test('a workload that held no address at the given time is a usage error', async () => {
+  const r = await explain('--from', 'orders', '--to', 'postgres', '--port', 'tcp/5432', '--at', '2023-01-01T00:00:00Z');
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /workload shop\/orders holds no address at 2023-01-01T00:00:00\.000Z/);
+});
+
 test('a port range or a port without protocol is a usage error', async () => {
   assert.equal((await explain('--from', 'web', '--to', 'api', '--port', 'tcp/1-2')).code, 2);
   const r = await explain('--from', 'web', '--to', 'api', '--port', '8080');
