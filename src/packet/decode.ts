@@ -41,6 +41,9 @@ export interface InnerFlow {
 
 export interface Packet {
   ts: number;
+  /** The captured frame and its link type, for consumers that keep packet evidence (pcap snippets). */
+  frame: Buffer;
+  linkType: number;
   /** Outermost VLAN id, -1 when untagged. */
   vlan: number;
   ipVersion: 4 | 6;
@@ -79,6 +82,8 @@ const EMPTY = Buffer.alloc(0);
 export function emptyPacket(): Packet {
   return {
     ts: 0,
+    frame: EMPTY,
+    linkType: 0,
     vlan: -1,
     ipVersion: 4,
     src: EMPTY,
@@ -338,6 +343,8 @@ export function decodeFrame(data: Buffer, linkType = LINKTYPE_ETHERNET, ts = 0):
   if (!decodeLink(linkType, data, link) || link.ipVersion === 0) return 'not-ip';
   const pkt = emptyPacket();
   pkt.ts = ts;
+  pkt.frame = data;
+  pkt.linkType = linkType;
   pkt.vlan = link.vlan;
   const ip = decodeIp(data, link.ipVersion, link.offset, pkt);
   if (ip !== null) return ip;

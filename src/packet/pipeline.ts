@@ -61,6 +61,8 @@ export class PacketPipeline {
     }
     const pkt = this.pkt;
     pkt.ts = r.ts;
+    pkt.frame = r.data;
+    pkt.linkType = r.linkType;
     pkt.vlan = link.vlan;
     const ipDrop = decodeIp(r.data, link.ipVersion, link.offset, pkt);
     if (ipDrop !== null) {

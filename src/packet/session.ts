@@ -67,6 +67,12 @@ export interface SessionSink {
   onPayload(s: Session, dir: Direction, data: Buffer, ts: number): void;
   /** TCP bytes the capture never delivered; the stream continues after them. */
   onGap?(s: Session, dir: Direction, bytes: number): void;
+  /**
+   * Every packet of the session (a reassembled datagram: once, with its last fragment's frame),
+   * after the counters and before its payload is delivered: for packet-level inspectors (floods,
+   * scans) and evidence. `pkt` is reused for the next packet: read it during the call.
+   */
+  onPacket?(s: Session, dir: Direction, pkt: Packet): void;
   onEnd(s: Session, reason: EndReason): void;
 }
 
@@ -301,6 +307,7 @@ export class SessionTable {
     c.packets += pkt.wirePackets;
     c.bytes += pkt.ipBytes;
     c.payloadBytes += pkt.payload.length;
+    this.sink.onPacket?.(s, dir, pkt);
     if (proto === IPPROTO_TCP) this.tcp(s, dir, pkt);
     else if (proto === IPPROTO_UDP) this.datagram(s, dir, pkt.payload, ts);
     else if (proto === IPPROTO_SCTP) this.sctp(s, dir, pkt.payload, ts);

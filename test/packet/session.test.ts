@@ -199,3 +199,18 @@ test('at the session cap a closed session lingering for stragglers makes room be
   assert.deepEqual(r.events.filter((e) => e.kind === 'end')[0], { kind: 'end', id: 2, reason: 'fin' });
   assert.equal(r.stats.sessions.ended.evicted, 0);
 });
+
+test('onPacket sees every packet of a session with its direction, flags and frame, before its payload', () => {
+  const seen: string[] = [];
+  const table = new SessionTable({
+    onPacket: (s, dir, pkt) => void seen.push(`${s.id} ${dir} flags=${pkt.tcpFlags} frame=${pkt.frame.length}`),
+    onPayload: (s, dir, data) => void seen.push(`${s.id} ${dir} data=${data.toString()}`),
+    onEnd: () => undefined,
+  });
+  for (const f of [t(C, 40000, S, 80, SYN, 1, 0), ether(ipv4(S, C, 6, tcp(80, 40000, 9, 2, SYN | ACK))), ether(ipv4(C, S, 6, tcp(40000, 80, 2, 10, ACK, 'hi')))]) {
+    const p = decodeFrame(f);
+    assert.ok(typeof p === 'object');
+    table.packet(p);
+  }
+  assert.deepEqual(seen, ['1 c2s flags=2 frame=54', '1 s2c flags=18 frame=54', '1 c2s flags=16 frame=56', '1 c2s data=hi']);
+});
