@@ -150,30 +150,63 @@ function openClientInitial(packet: Buffer, h: LongHeader): Buffer | undefined {
   }
 }
 
-/** The CRYPTO stream bytes contiguous from offset 0, placed by offset (frames may come in any order). */
-function cryptoPrefix(frames: Buffer): Buffer {
-  const out = Buffer.alloc(Math.min(frames.length, 4096));
-  let filled = 0;
-  const pieces: Array<[number, Buffer]> = [];
-  for (let at = 0; at < frames.length && pieces.length < 64; ) {
+/** CRYPTO data kept for the ClientHello: bounded, since a client could send endless Initials. */
+const MAX_CRYPTO = 4096;
+
+/**
+ * A ClientHello with post-quantum key shares spans two or more Initial packets, so the pieces seen
+ * so far ride along on the session's metadata under a symbol key: non-enumerable, it never shows
+ * in the flow record, and it is dropped once the hello is read.
+ */
+const PIECES = Symbol('quic crypto pieces');
+type Pieces = Array<[number, Buffer]>;
+
+function piecesOf(meta: FlowMeta): Pieces {
+  const held = (meta as Record<symbol, Pieces | undefined>)[PIECES];
+  if (held !== undefined) return held;
+  const fresh: Pieces = [];
+  Object.defineProperty(meta, PIECES, { value: fresh, enumerable: false, configurable: true });
+  return fresh;
+}
+
+/** Adds the CRYPTO frames of a decrypted Initial to `pieces`; PADDING, PING and ACK are skipped. */
+function collectCrypto(frames: Buffer, pieces: Pieces): void {
+  let held = pieces.reduce((n, [, d]) => n + d.length, 0);
+  for (let at = 0, count = 0; at < frames.length && count < 64; count++) {
+    // Runs of PADDING (0x00) and PING (0x01) are one byte each: skip them without counting.
+    while (at < frames.length && (frames[at] as number) <= 0x01) at++;
+    if (at >= frames.length) return;
     const type = frames[at] as number;
-    if (type === 0x00 || type === 0x01) {
-      at++;
-    } else if (type === 0x06) {
-      const off = varint(frames, at + 1);
-      const len = off && varint(frames, off.next);
-      if (off === undefined || len === undefined || len.next + len.value > frames.length) break;
-      pieces.push([off.value, frames.subarray(len.next, len.next + len.value)]);
-      at = len.next + len.value;
-    } else {
-      break;
+    if (type === 0x02 || type === 0x03) {
+      // ACK: largest, delay, range count, first range, then (gap, range) pairs, then ECN counts.
+      let f = varint(frames, at + 1);
+      for (let i = 0; i < 2 && f !== undefined; i++) f = varint(frames, f.next);
+      const ranges = f?.value ?? 0;
+      if (f === undefined || ranges > 64) return;
+      for (let i = 0; i < 1 + 2 * ranges + (type === 0x03 ? 3 : 0) && f !== undefined; i++) f = varint(frames, f.next);
+      if (f === undefined) return;
+      at = f.next;
+      continue;
     }
+    if (type !== 0x06) return;
+    const off = varint(frames, at + 1);
+    const len = off && varint(frames, off.next);
+    if (off === undefined || len === undefined || len.next + len.value > frames.length) return;
+    if (off.value < MAX_CRYPTO && held + len.value <= 2 * MAX_CRYPTO) {
+      pieces.push([off.value, frames.subarray(len.next, len.next + len.value)]);
+      held += len.value;
+    }
+    at = len.next + len.value;
   }
-  // Joining in offset order turns any permutation of contiguous pieces into one prefix.
-  pieces.sort((a, b) => a[0] - b[0]);
-  for (const [off, data] of pieces) {
-    if (off > filled || off >= out.length) break;
-    const n = data.copy(out, off, 0, Math.min(data.length, out.length - off));
+}
+
+/** The CRYPTO stream bytes contiguous from offset 0: pieces may arrive in any order. */
+function cryptoPrefix(pieces: Pieces): Buffer {
+  const out = Buffer.alloc(MAX_CRYPTO);
+  let filled = 0;
+  for (const [off, data] of [...pieces].sort((a, b) => a[0] - b[0])) {
+    if (off > filled) break;
+    const n = data.copy(out, off, 0, Math.min(data.length, MAX_CRYPTO - off));
     filled = Math.max(filled, off + n);
   }
   return out.subarray(0, filled);
@@ -186,11 +219,16 @@ function extract(data: Buffer, dir: Direction, _ctx: ProbeContext, meta: FlowMet
   if (dir !== 'c2s' || !h.initial) return dir === 'c2s' && h.version !== 0;
   const frames = openClientInitial(data, h);
   if (frames === undefined) return true;
-  const hello = parseHello(cryptoPrefix(frames));
-  if (hello === undefined) return true;
-  addHello(hello, meta);
-  meta.tlsVersion = 'TLSv1.3';
-  return !hello.complete;
+  const pieces = piecesOf(meta);
+  collectCrypto(frames, pieces);
+  const hello = parseHello(cryptoPrefix(pieces));
+  if (hello !== undefined) {
+    addHello(hello, meta);
+    meta.tlsVersion = 'TLSv1.3';
+  }
+  if (hello?.complete !== true && pieces.length < 64) return true;
+  delete (meta as Record<symbol, unknown>)[PIECES];
+  return false;
 }
 
 export const quic: ProtocolModule = {

@@ -24,13 +24,14 @@ function clientHello(): Buffer {
 /**
  * Protects a client Initial as RFC 9001 sections 5.3 and 5.4 describe: AES-128-GCM over the payload
  * with the packet number XORed into the IV, then AES-ECB header protection of the first byte's low
- * bits and the 4-byte packet number. The CRYPTO data is split in two frames sent out of order.
+ * bits and the 4-byte packet number. By default the CRYPTO data is split in two frames sent out of order.
  */
-function seal(version: number, firstByte: number, keys: typeof V1_KEYS): Buffer {
-  const ch = clientHello();
-  const half = 40;
-  const frame = (offset: number, data: Buffer): Buffer => Buffer.concat([hex('06'), Buffer.from([offset]), u16(0x4000 | data.length), data]);
-  const frames = Buffer.concat([frame(half, ch.subarray(half)), frame(0, ch.subarray(0, half))]);
+const HALF = 40;
+const frame = (offset: number, data: Buffer): Buffer => Buffer.concat([hex('06'), Buffer.from([offset]), u16(0x4000 | data.length), data]);
+const hello = clientHello();
+const bothHalves = Buffer.concat([frame(HALF, hello.subarray(HALF)), frame(0, hello.subarray(0, HALF))]);
+
+function seal(version: number, firstByte: number, keys: typeof V1_KEYS, frames = bothHalves): Buffer {
   const pn = hex('00000002');
   const headerLen = 1 + 4 + 1 + DCID.length + 1 + 1 + 2;
   const payload = Buffer.concat([frames, Buffer.alloc(1200 - headerLen - pn.length - frames.length - 16)]);
@@ -95,4 +96,15 @@ test('QUIC reads nothing from an Initial whose protection fails to verify', () =
   const broken = Buffer.from(v1Initial);
   broken[broken.length - 1] = (broken[broken.length - 1] as number) ^ 1;
   assert.deepEqual(extracted(quic, broken, 'c2s', ctx('udp')), { quicVersion: '1' });
+});
+
+test('QUIC reads a ClientHello whose CRYPTO data spans two Initial packets', () => {
+  const first = seal(1, 0xc3, V1_KEYS, frame(0, hello.subarray(0, HALF)));
+  const second = seal(1, 0xc3, V1_KEYS, frame(HALF, hello.subarray(HALF)));
+  const meta = {};
+  assert.equal(quic.extract?.(first, 'c2s', ctx('udp'), meta), true);
+  assert.equal(quic.extract?.(second, 'c2s', ctx('udp'), meta), false);
+  // The pieces held between packets never reach the flow record.
+  assert.deepEqual(JSON.parse(JSON.stringify(meta)), { quicVersion: '1', sni: 'www.example.org', alpn: ['h3'], tlsVersion: 'TLSv1.3' });
+  assert.deepEqual(Object.getOwnPropertySymbols(meta), []);
 });
