@@ -31,7 +31,7 @@ const frame = (offset: number, data: Buffer): Buffer => Buffer.concat([hex('06')
 const hello = clientHello();
 const bothHalves = Buffer.concat([frame(HALF, hello.subarray(HALF)), frame(0, hello.subarray(0, HALF))]);
 
-function seal(version: number, firstByte: number, keys: typeof V1_KEYS, frames = bothHalves): Buffer {
+function seal(version: number, firstByte: number, keys: typeof V1_KEYS, frames: Buffer = bothHalves): Buffer {
   const pn = hex('00000002');
   const headerLen = 1 + 4 + 1 + DCID.length + 1 + 1 + 2;
   const payload = Buffer.concat([frames, Buffer.alloc(1200 - headerLen - pn.length - frames.length - 16)]);
