@@ -20,10 +20,6 @@ export function u32(b: Buffer, at: number): number {
   return at >= 0 && at + 4 <= b.length ? b.readUInt32BE(at) : -1;
 }
 
-export function u16le(b: Buffer, at: number): number {
-  return at >= 0 && at + 2 <= b.length ? b.readUInt16LE(at) : -1;
-}
-
 /**
  * Compares the start of `b` with a fixed ASCII literal: 'match' when it is all there,
  * 'need-more' when `b` is a proper prefix of it, 'no' on the first differing byte.
@@ -42,18 +38,8 @@ function isAlpha(c: number): boolean {
   return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
 }
 
-/** True when every byte of b[start, end) is printable ASCII or a tab. */
-export function isPrintable(b: Buffer, start = 0, end = b.length): boolean {
-  const stop = Math.min(end, b.length);
-  for (let i = start; i < stop; i++) {
-    const c = b[i] as number;
-    if ((c < 0x20 && c !== 0x09) || c > 0x7e) return false;
-  }
-  return true;
-}
-
-/** Index of the first CRLF (or bare LF) at or after `from`, looking at most `max` bytes ahead; -1 if none. */
-export function lineEnd(b: Buffer, from = 0, max = 1024): number {
+/** Index of the first LF at or after `from`, looking at most `max` bytes ahead; -1 if none. */
+function lineEnd(b: Buffer, from = 0, max = 1024): number {
   const stop = Math.min(b.length, from + max);
   for (let i = from; i < stop; i++) if (b[i] === 0x0a) return i;
   return -1;
@@ -73,7 +59,7 @@ export function parsed(r: unknown): ProbeResult {
 }
 
 /** Reads a big-endian unsigned integer of 1 to 4 bytes; -1 when out of range. */
-export function uint(b: Buffer, at: number, size: number): number {
+function uint(b: Buffer, at: number, size: number): number {
   if (size < 1 || size > 4 || at < 0 || at + size > b.length) return -1;
   return b.readUIntBE(at, size);
 }
