@@ -232,7 +232,7 @@ export class Identifier {
   private portGuess(): ProtocolModule | undefined {
     for (let i = 0; i < this.protocols.length; i++) {
       const p = this.protocols[i] as ProtocolModule;
-      if (this.state[i] !== ELIMINATED && p.transports.includes(this.transport) && p.ports?.includes(this.serverPort)) return p;
+      if (this.state[i] === ALIVE && p.ports?.includes(this.serverPort)) return p;
     }
     return undefined;
   }

@@ -34,8 +34,8 @@ function message(data: Buffer, ctx: ProbeContext): Buffer | 'need-more' | undefi
   if (ctx.transport !== 'tcp') return data;
   const len = u32(data, 0);
   if (len < 0) return 'need-more';
-  // The high bit is reserved (section 7.2.2) and a KDC message is never tiny or huge.
-  return len < 16 || len > 0xffff ? undefined : data.subarray(4);
+  // The high bit is reserved (section 7.2.2); tickets with large PACs stay well under 1 MiB.
+  return len < 16 || len > 0x100000 ? undefined : data.subarray(4);
 }
 
 function parse(m: Buffer): { type: number; body: Tlv[] } | 'need-more' | undefined {

@@ -30,8 +30,9 @@ function probe(data: Buffer, dir: Direction): ProbeResult {
     if (data.length < 72) return 'need-more';
     return encodedName(data, 4) && data[37] === 0 && encodedName(data, 38) && data[71] === 0 ? 'match' : 'no';
   }
-  // Bits 1-7 of the flags byte are reserved zero, so the length fits in 17 bits.
-  if (type !== SESSION_MESSAGE || len > 0x1ffff || len < 4) return 'no';
+  // Bits 1-7 of the flags byte are reserved zero, so the length fits in 17 bits; the SMB1 header
+  // alone is 32 bytes (SMB2: 64).
+  if (type !== SESSION_MESSAGE || len > 0x1ffff || len < 32) return 'no';
   const magic = data[4] as number;
   return VERSIONS[magic] !== undefined && data.toString('latin1', 5, 8) === 'SMB' ? 'match' : 'no';
 }

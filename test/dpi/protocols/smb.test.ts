@@ -31,7 +31,7 @@ test('SMB matches a NetBIOS session request', () => {
 });
 
 test('SMB rejects a session message that does not carry an SMB header', () => {
-  assert.equal(smb.probe(hex('00 000010 12345678 0000'), 'c2s', ctx()), 'no');
+  assert.equal(smb.probe(Buffer.concat([hex('00 000040 12534d42'), Buffer.alloc(60)]), 'c2s', ctx()), 'no');
 });
 
 test('SMB rejects a TPKT header', () => {
