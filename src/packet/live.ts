@@ -172,7 +172,7 @@ export function classifyFailure(stderr: string, opts: LiveCaptureOptions): LiveC
  * Starts tcpdump and resolves once it is capturing (it said "listening on"), so that traffic sent
  * after the promise resolves is in the stream. Rejects with a LiveCaptureError when it cannot start.
  */
-export function startLiveCapture(opts: LiveCaptureOptions): Promise<LiveCapture> {
+export async function startLiveCapture(opts: LiveCaptureOptions): Promise<LiveCapture> {
   validate(opts);
   const [program, ...args] = commandLine(opts);
   const child = spawn(program as string, args, { stdio: ['ignore', 'pipe', 'pipe'] });
