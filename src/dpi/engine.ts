@@ -139,7 +139,6 @@ export class Identifier {
     return data;
   }
 
-
   private probe(dir: Direction, input: Buffer): void {
     let winner: ProtocolModule | undefined;
     let alive = 0;

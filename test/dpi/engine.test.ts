@@ -95,6 +95,20 @@ test('the TCP prefix is bounded by prefixBytes', () => {
   assert.deepEqual(a.calls, ['6', '8']);
 });
 
+test('the TCP prefix keeps every byte in order as it grows past its first allocation', () => {
+  let last = Buffer.alloc(0);
+  const a = fake('A', {}, {
+    probe: (data) => {
+      last = Buffer.from(data);
+      return 'need-more';
+    },
+  });
+  const segments = [Buffer.alloc(300, 1), Buffer.alloc(700, 2), Buffer.alloc(1500, 3)];
+  const id = new Identifier('tcp', 40000, 80, [a]);
+  for (const s of segments) id.feed('c2s', s);
+  assert.ok(last.equals(Buffer.concat(segments)));
+});
+
 test('an unidentified session gives up after probePackets payload packets', () => {
   const id = new Identifier('udp', 40000, 9999, [fake('A', { p: 'need-more' })], { prefixBytes: 64, probePackets: 3, extractPackets: 3 });
   id.feed('c2s', ascii('p'));
