@@ -3,6 +3,7 @@
 
 import type { Command } from 'commander';
 import { registerAnalyze } from './analyze.js';
+import { registerCapture } from './capture.js';
 import { registerInspect } from './inspect.js';
 import { registerLearn } from './learn.js';
 import { registerMap } from './map.js';
@@ -13,6 +14,7 @@ export type RegisterCommand = (program: Command) => void;
 export const commands: RegisterCommand[] = [
   registerAnalyze,
   registerInspect,
+  registerCapture,
   registerLearn,
   registerMap,
   registerPolicy,

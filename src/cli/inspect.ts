@@ -4,17 +4,15 @@
 import { createReadStream, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { inspect } from '../dpi/flows.js';
-import { summarizeByApp } from '../dpi/summary.js';
 import { AddressIndex } from '../inventory/attribute.js';
 import { loadInventory } from '../inventory/load.js';
 import { formatDiagnostic } from '../policy/diagnostics.js';
 import type { Flow } from '../model/flow.js';
 import { CaptureError, type PipelineStats } from '../packet/index.js';
 import { setExitCode, type RegisterCommand } from './commands.js';
+import { FLOW_FORMATS, renderJson, renderTable, type FlowFormat } from './flow-output.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError } from './errors.js';
 
-type Format = 'table' | 'json' | 'jsonl';
-const FORMATS: readonly Format[] = ['table', 'json', 'jsonl'];
 
 interface Options {
   format: string;
@@ -26,14 +24,14 @@ export const registerInspect: RegisterCommand = (program: Command) => {
     .command('inspect')
     .description('identify the application protocol of every flow in pcap/pcapng captures')
     .argument('<file...>', 'pcap or pcapng files ("-" reads standard input)')
-    .option('--format <format>', `output: ${FORMATS.join(', ')} (jsonl: one Flow JSON object per line, nothing else)`, 'table')
+    .option('--format <format>', `output: ${FLOW_FORMATS.join(', ')} (jsonl: one Flow JSON object per line, nothing else)`, 'table')
     .option('--inventory <file>', 'workload inventory (Palisade YAML/JSON or kubectl JSON) to attribute addresses to workloads')
     .action(async (files: string[], opts: Options) => setExitCode(await runInspect(files, opts)));
 };
 
 async function runInspect(files: string[], opts: Options): Promise<number> {
-  const format = opts.format as Format;
-  if (!FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, not "${opts.format}"`);
+  const format = opts.format as FlowFormat;
+  if (!FLOW_FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FLOW_FORMATS.join(', ')}, not "${opts.format}"`);
   let index: AddressIndex | undefined;
   if (opts.inventory !== undefined) {
     const { inventory, diagnostics } = await loadInventory(opts.inventory);
@@ -64,7 +62,7 @@ async function runInspect(files: string[], opts: Options): Promise<number> {
     }
   }
 
-  if (format === 'json') process.stdout.write(`${JSON.stringify({ flows: kept, summary: summarizeByApp(kept) }, null, 2)}\n`);
+  if (format === 'json') process.stdout.write(renderJson(kept));
   if (format === 'table') process.stdout.write(renderTable(kept));
   return damaged ? EXIT_FAILED : EXIT_OK;
 }
@@ -106,54 +104,4 @@ function progressInput(file: string): string | AsyncIterable<Uint8Array> {
     }
     process.stderr.write('\r\x1b[K');
   })();
-}
-
-const endpoint = (e: Flow['client']): string => {
-  const addr = e.ip.includes(':') ? `[${e.ip}]` : e.ip;
-  return `${e.workload ?? addr}${e.port ? `:${e.port}` : ''}`;
-};
-
-function metaSummary(f: Flow): string {
-  const m = f.meta;
-  const parts: string[] = [];
-  if (m.httpMethod) parts.push(`${m.httpMethod} ${m.httpHost ?? ''}${m.httpPath ?? ''}`);
-  if (m.httpStatus) parts.push(String(m.httpStatus));
-  if (m.sni) parts.push(`sni=${m.sni}`);
-  if (m.alpn?.length) parts.push(`alpn=${m.alpn.join(',')}`);
-  if (m.tlsVersion) parts.push(m.tlsVersion);
-  if (m.dnsQuery) parts.push(`q=${m.dnsQuery}`);
-  if (m.dnsAnswers?.length) parts.push(`a=${m.dnsAnswers.map((a) => a.value).slice(0, 3).join(',')}`);
-  for (const [k, v] of Object.entries(m)) {
-    if (parts.length >= 4) break;
-    if (k.startsWith('http') || k.startsWith('dns') || k.startsWith('tls') || k === 'sni' || k === 'alpn') continue;
-    if (typeof v === 'string' || typeof v === 'number') parts.push(`${k}=${v}`);
-  }
-  return parts.join(' ');
-}
-
-function renderTable(flows: Flow[]): string {
-  const rows = flows.map((f) => [
-    f.ipProto,
-    endpoint(f.client),
-    endpoint(f.server),
-    f.appConfidence === 'dpi' ? f.app : f.appConfidence === 'port' ? `${f.app}?` : '-',
-    `${f.c2s.packets}/${f.c2s.bytes}`,
-    `${f.s2c.packets}/${f.s2c.bytes}`,
-    metaSummary(f),
-  ]);
-  const out = [table(['proto', 'client', 'server', 'app', 'c2s pkts/bytes', 's2c pkts/bytes', 'metadata'], rows)];
-  const summary = summarizeByApp(flows).map((s) => [
-    s.confidence === 'dpi' ? s.app : s.confidence === 'port' ? `${s.app}? (port only)` : 'unknown',
-    String(s.flows),
-    String(s.packets),
-    String(s.bytes),
-  ]);
-  out.push('', `${flows.length} flows`, table(['application', 'flows', 'packets', 'bytes'], summary));
-  return `${out.join('\n')}\n`;
-}
-
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
-  return [line(header), ...rows.map(line)].join('\n');
 }

@@ -53,7 +53,10 @@ export class LiveCaptureError extends Error {
 }
 
 export interface LiveCapture {
-  /** The pcap byte stream. Read it, or tcpdump blocks and the kernel drops packets. */
+  /**
+   * The pcap byte stream. Read it, or tcpdump blocks and the kernel drops packets. Packets still in
+   * the kernel's buffer when stop() is called are counted by tcpdump but may not reach the stream.
+   */
   readonly pcap: Readable;
   /** tcpdump's process id. */
   readonly pid: number;
@@ -120,7 +123,9 @@ function commandLine(opts: LiveCaptureOptions): string[] {
   // If this process dies without stopping it, the kernel sends tcpdump SIGTERM. tcpdump must then
   // keep its uid (-Z root): dropping privileges would clear the death signal.
   const setpriv = findProgram('setpriv', 'util-linux');
-  const capture = [tcpdump, '-Z', 'root', '-U', '-n', '-w', '-', '-i', opts.interface];
+  // --immediate-mode: packets reach the stream as they arrive, not when a kernel buffer block
+  // fills or times out; otherwise a stop soon after traffic loses the packets still in the ring.
+  const capture = [tcpdump, '-Z', 'root', '-U', '--immediate-mode', '-n', '-w', '-', '-i', opts.interface];
   if (opts.snaplen !== undefined) capture.push('-s', String(opts.snaplen));
   // "--" so that a filter can never be read as an option.
   if (opts.filter !== undefined && opts.filter.trim() !== '') capture.push('--', opts.filter);
@@ -179,13 +184,33 @@ export async function startLiveCapture(opts: LiveCaptureOptions): Promise<LiveCa
 
   let stderr = '';
   let listening = false;
+  let endWith!: { resolve: (s: TcpdumpStats) => void; reject: (e: Error) => void };
+  const ended = new Promise<TcpdumpStats>((resolve, reject) => {
+    endWith = { resolve, reject };
+  });
+  // A caller that never asks must still not see an unhandled rejection.
+  ended.catch(() => undefined);
+
   return new Promise<LiveCapture>((resolveStart, rejectStart) => {
-    let settle: { resolve: (s: TcpdumpStats) => void; reject: (e: Error) => void } | undefined;
-    const ended = new Promise<TcpdumpStats>((resolve, reject) => {
-      settle = { resolve, reject };
-    });
-    // A caller that never asks still must not see an unhandled rejection.
-    ended.catch(() => undefined);
+    const fail = (e: LiveCaptureError): void => {
+      endWith.reject(e);
+      rejectStart(e);
+    };
+    let signalled = false;
+    const capture: LiveCapture = {
+      pcap: child.stdout,
+      pid: child.pid ?? -1,
+      ended,
+      stop() {
+        if (!signalled) {
+          signalled = true;
+          // tcpdump blocks writing to a full pipe and would never act on the signal: drain an unread stream.
+          if (child.stdout.readableFlowing === null) child.stdout.resume();
+          if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
+        }
+        return ended;
+      },
+    };
 
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (text: string) => {
@@ -197,40 +222,18 @@ export async function startLiveCapture(opts: LiveCaptureOptions): Promise<LiveCa
     });
 
     child.on('error', (err: NodeJS.ErrnoException) => {
-      const e = new LiveCaptureError(err.code === 'ENOENT' ? 'missing-program' : 'tcpdump-failed', `cannot run ${program}: ${err.message}`);
-      settle?.reject(e);
-      rejectStart(e);
+      fail(new LiveCaptureError(err.code === 'ENOENT' ? 'missing-program' : 'tcpdump-failed', `cannot run ${program}: ${err.message}`));
     });
 
     // 'close' comes after stdout and stderr are drained, so the counters are complete.
     child.on('close', (code, signal) => {
-      const stats = parseTcpdumpStats(stderr);
       if (!listening) {
-        const e = classifyFailure(stderr, opts);
-        settle?.reject(e);
-        rejectStart(e);
-      } else if (stats !== undefined) {
-        settle?.resolve(stats);
-      } else {
-        settle?.reject(
-          new LiveCaptureError('tcpdump-failed', `tcpdump ended (${signal ?? `exit ${code}`}) without its counters: ${stderr.trim() || 'no message'}`),
-        );
+        fail(classifyFailure(stderr, opts));
+        return;
       }
+      const stats = parseTcpdumpStats(stderr);
+      if (stats !== undefined) endWith.resolve(stats);
+      else endWith.reject(new LiveCaptureError('tcpdump-failed', `tcpdump ended (${signal ?? `exit ${code}`}) without its counters: ${stderr.trim() || 'no message'}`));
     });
-
-    let stopping: Promise<TcpdumpStats> | undefined;
-    const capture: LiveCapture = {
-      pcap: child.stdout,
-      pid: child.pid ?? -1,
-      ended,
-      stop() {
-        if (stopping !== undefined) return stopping;
-        // tcpdump blocks writing to a full pipe and would never see the signal: drain an unread stream.
-        if (child.stdout.readableFlowing === null) child.stdout.resume();
-        if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
-        stopping = ended;
-        return stopping;
-      },
-    };
   });
 }
