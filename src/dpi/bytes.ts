@@ -53,6 +53,25 @@ export function line(b: Buffer, from = 0, max = 1024): string | undefined {
   return b.toString('latin1', from, stop);
 }
 
+/** An IPv6 address in RFC 5952 text form: lower-case hex, the longest run of zero words as "::". */
+export function ipv6(b: Buffer): string {
+  const words: string[] = [];
+  for (let i = 0; i + 1 < Math.min(b.length, 16); i += 2) words.push(b.readUInt16BE(i).toString(16));
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < words.length; ) {
+    let j = i;
+    while (j < words.length && words[j] === '0') j++;
+    if (j - i > bestLen) {
+      best = i;
+      bestLen = j - i;
+    }
+    i = j === i ? i + 1 : j;
+  }
+  if (best < 0) return words.join(':');
+  return `${words.slice(0, best).join(':')}::${words.slice(best + bestLen).join(':')}`;
+}
+
 /** What a parse of a message prefix says as a probe: parsed is 'match', undefined is 'no'. */
 export function parsed(r: unknown): ProbeResult {
   return r === undefined ? 'no' : r === 'need-more' ? 'need-more' : 'match';

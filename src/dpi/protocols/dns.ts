@@ -2,7 +2,7 @@
 // section parse exactly, over UDP or over TCP with its 2-byte length prefix. The extractor reads
 // the first question and the A/AAAA/CNAME answers with their TTLs (used for fqdn groups).
 
-import { u16, u32 } from '../bytes.js';
+import { ipv6, u16, u32 } from '../bytes.js';
 import type { DnsAnswer, FlowMeta } from '../../model/flow.js';
 import type { Direction, ProbeContext, ProbeResult, ProtocolModule } from '../types.js';
 
@@ -25,7 +25,7 @@ export function readName(m: Buffer, at: number): { name: string; next: number } 
     if (len === 0) return { name: labels.join('.'), next: next < 0 ? at + 1 : next };
     if ((len & 0xc0) === 0xc0) {
       const target = u16(m, at) & 0x3fff;
-      if (target >= at || (target < 12 && target >= 0)) return undefined;
+      if (target >= at || target < 12) return undefined;
       if (next < 0) next = at + 2;
       at = target;
       jumps++;
@@ -92,25 +92,6 @@ function parse(m: Buffer): Message | undefined {
     if (value !== undefined) msg.answers.push({ name: r.name, type: name, value, ttl });
   }
   return msg;
-}
-
-function ipv6(b: Buffer): string {
-  const words: string[] = [];
-  for (let i = 0; i < 16; i += 2) words.push(b.readUInt16BE(i).toString(16));
-  // Longest run of two or more zero words becomes "::" (RFC 5952).
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    let j = i;
-    while (j < 8 && words[j] === '0') j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j === i ? i + 1 : j;
-  }
-  if (best < 0) return words.join(':');
-  return `${words.slice(0, best).join(':')}::${words.slice(best + bestLen).join(':')}`;
 }
 
 /** The DNS message inside the input: the datagram itself, or the first TCP length-prefixed message. */

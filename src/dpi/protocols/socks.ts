@@ -2,7 +2,7 @@
 // request or a v5 method greeting from the client, and the matching reply from the server. The
 // extractor records the version and the requested destination.
 
-import { u16 } from '../bytes.js';
+import { ipv6, u16 } from '../bytes.js';
 import type { FlowMeta } from '../../model/flow.js';
 import type { Direction, ProbeContext, ProbeResult, ProtocolModule } from '../types.js';
 
@@ -50,7 +50,7 @@ function v5Target(b: Buffer, at: number): string | undefined {
     host = b.toString('latin1', at + 5, at + 5 + n);
     next = at + 5 + n;
   } else if (atyp === 4) {
-    host = `[${b.toString('hex', at + 4, at + 20).replace(/(.{4})(?!$)/g, '$1:')}]`;
+    host = `[${ipv6(b.subarray(at + 4, at + 20))}]`;
     next = at + 20;
   } else {
     return undefined;

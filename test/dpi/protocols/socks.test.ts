@@ -37,3 +37,8 @@ test('SOCKS extracts version and destination', () => {
   assert.deepEqual(extracted(socks, Buffer.concat([greeting, connect]), 'c2s'), { socksVersion: 5, socksTarget: 'example.com:443' });
   assert.deepEqual(extracted(socks, v4, 'c2s'), { socksVersion: 4, socksTarget: '93.184.216.34:80' });
 });
+
+test('SOCKS writes an IPv6 destination in RFC 5952 form', () => {
+  const v6 = Buffer.concat([greeting, hex('05 01 00 04 20010db8000000000000000000000001 0050')]);
+  assert.equal(extracted(socks, v6, 'c2s').socksTarget, '[2001:db8::1]:80');
+});
