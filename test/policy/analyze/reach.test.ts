@@ -31,7 +31,7 @@ const ruleArb = fc.record({
   from: fc.subarray(GROUPS, { minLength: 1, maxLength: 2 }),
   to: fc.subarray(GROUPS, { minLength: 1, maxLength: 2 }),
   ports: fc.constantFrom(...PORTS),
-  applications: fc.constantFrom([], ['http'], ['redis', 'http']),
+  applications: fc.constantFrom<string[]>([], ['http'], ['redis', 'http']),
   action: fc.constantFrom<Rule['action']>('allow', 'deny'),
   priority: fc.integer({ min: 0, max: 3 }),
 });
@@ -43,7 +43,9 @@ const caseArb = fc.record({
   workloads: fc.array(fc.tuple(fc.constantFrom('a', 'b', 'c'), fc.constantFrom('x', 'y')), { minLength: 2, maxLength: 5 }),
 });
 
-function build(c: fc.Infer<typeof caseArb>): { policy: Policy; inventory: Inventory } {
+type Case = typeof caseArb extends fc.Arbitrary<infer T> ? T : never;
+
+function build(c: Case): { policy: Policy; inventory: Inventory } {
   const group = (name: string, sel: Group['selectors'][number], mode: Mode | null | undefined): Group => (mode ? { name, selectors: [sel], mode } : { name, selectors: [sel] });
   const groups: Group[] = [
     group('ga', label('app', 'a'), c.modes.ga),
@@ -110,7 +112,7 @@ test('the segments of a class pair cover the whole connection space exactly once
           if (segs === undefined) continue;
           for (const probe of PROBES) {
             for (const app of APPS) {
-              const holding = segs.filter((s) => s.proto === probe.proto && s.first <= probe.port && probe.port <= s.last && appsContain(s.apps, app));
+              const holding: readonly unknown[] = segs.filter((s) => s.proto === probe.proto && s.first <= probe.port && probe.port <= s.last && appsContain(s.apps, app));
               assert.equal(holding.length, 1);
             }
           }
