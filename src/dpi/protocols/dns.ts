@@ -103,13 +103,11 @@ function message(data: Buffer, ctx: ProbeContext): Buffer | 'need-more' | undefi
   return data.length >= 2 + len ? data.subarray(2, 2 + len) : 'need-more';
 }
 
-function probe(data: Buffer, dir: Direction, ctx: ProbeContext): ProbeResult {
+function probe(data: Buffer, _dir: Direction, ctx: ProbeContext): ProbeResult {
   const m = message(data, ctx);
   if (m === 'need-more') return m;
-  const msg = m === undefined ? undefined : parse(m);
-  if (msg === undefined) return 'no';
-  // A client does not send responses (mDNS announcements aside, which go to port 5353).
-  return msg.response && dir === 'c2s' && ctx.serverPort !== 5353 ? 'no' : 'match';
+  // Queries and responses alike, in either direction: mDNS announces with unsolicited responses.
+  return m === undefined || parse(m) === undefined ? 'no' : 'match';
 }
 
 function extract(data: Buffer, _dir: Direction, ctx: ProbeContext, meta: FlowMeta): boolean {

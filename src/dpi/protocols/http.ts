@@ -4,7 +4,7 @@
 
 import { line, literal } from '../bytes.js';
 import type { FlowMeta } from '../../model/flow.js';
-import type { Direction, ProbeResult, ProtocolModule } from '../types.js';
+import type { Direction, ProbeContext, ProbeResult, ProtocolModule } from '../types.js';
 
 /** RFC 9110 methods, WebDAV (RFC 4918, 3253, 5323) and PATCH (RFC 5789). */
 const METHODS = [
@@ -108,11 +108,20 @@ export function parseHead(b: Buffer): HttpHead | undefined {
   return head;
 }
 
-function extract(data: Buffer, dir: Direction, _ctx: unknown, meta: FlowMeta): boolean {
+/**
+ * A request or a response in either direction: the start line says which, while the session
+ * table only guesses roles for captures begun mid-connection.
+ */
+function probe(data: Buffer): ProbeResult {
+  const response = probeResponse(data);
+  return response === 'no' ? probeRequest(data) : response;
+}
+
+function extract(data: Buffer, _dir: Direction, _ctx: ProbeContext, meta: FlowMeta): boolean {
   const head = parseHead(data);
   if (head === undefined) return data.length < MAX_REQUEST_LINE;
-  if (dir === 's2c') {
-    if (head.status !== undefined && Number.isInteger(head.status)) meta.httpStatus = head.status;
+  if (head.status !== undefined) {
+    if (Number.isInteger(head.status)) meta.httpStatus = head.status;
     return false;
   }
   if (head.method !== undefined) meta.httpMethod = head.method;
@@ -129,6 +138,6 @@ export const http: ProtocolModule = {
   aliases: ['HTTP/1.1'],
   transports: ['tcp'],
   ports: [80, 8080, 8000, 8008, 3128, 8888],
-  probe: (data, dir) => (dir === 'c2s' ? probeRequest(data) : probeResponse(data)),
+  probe,
   extract,
 };

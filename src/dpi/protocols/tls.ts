@@ -200,10 +200,11 @@ function probe(data: Buffer, dir: Direction): ProbeResult {
   if (first !== HANDSHAKE) return probeRecords(data);
   const hs = handshakeBytes(data);
   if (typeof hs === 'string') return hs;
-  const want = dir === 'c2s' ? CLIENT_HELLO : SERVER_HELLO;
-  if (hs.length < 6) return hs.length === 0 || hs[0] === want ? 'need-more' : 'no';
-  const len = u24(hs, 1);
-  return hs[0] === want && len >= 38 && hs[4] === 3 && (hs[5] as number) <= 4 ? 'match' : 'no';
+  // Either hello in either direction: the hello type names the sender, while the session table
+  // only guesses roles for captures begun mid-connection.
+  const hello = hs[0] === CLIENT_HELLO || hs[0] === SERVER_HELLO;
+  if (hs.length < 6) return hs.length === 0 || hello ? 'need-more' : 'no';
+  return hello && u24(hs, 1) >= 38 && hs[4] === 3 && (hs[5] as number) <= 4 ? 'match' : 'no';
 }
 
 /** Adds what a hello carries to the flow's metadata. */

@@ -22,6 +22,10 @@ test('HTTP matches a status line from the server', () => {
   assert.equal(http.probe(response, 's2c', ctx()), 'match');
 });
 
+test('HTTP matches a status line in the client direction, where a mid-connection capture puts it', () => {
+  assert.equal(http.probe(response, 'c2s', ctx()), 'match');
+});
+
 test('HTTP rejects an RTSP request, which names RTSP/1.0 as its version', () => {
   assert.equal(http.probe(ascii('OPTIONS rtsp://cam/stream RTSP/1.0\r\nCSeq: 1\r\n\r\n'), 'c2s', ctx()), 'no');
 });

@@ -49,8 +49,13 @@ test('TLS rejects a DTLS record, whose version is 0xfefd', () => {
   assert.equal(tls.probe(hex('16 fefd 0000 0000 0000 0001 0040 01'), 'c2s', ctx()), 'no');
 });
 
-test('TLS rejects a ServerHello sent by the client', () => {
-  assert.equal(tls.probe(serverHello, 'c2s', ctx()), 'no');
+test('TLS matches a ServerHello in the client direction, where a mid-connection capture puts it', () => {
+  assert.equal(tls.probe(serverHello, 'c2s', ctx()), 'match');
+});
+
+test('TLS rejects a stream that opens with a handshake message other than a hello', () => {
+  // Handshake type 11 (Certificate) cannot open a connection.
+  assert.equal(tls.probe(hex('16 0303 0030 0b 00002c 0303'), 's2c', ctx()), 'no');
 });
 
 test('TLS rejects an HTTP request', () => {
