@@ -36,3 +36,7 @@ test('NTP rejects a DNS query', () => {
 test('NTP extracts version and mode', () => {
   assert.deepEqual(extracted(ntp, client, 'c2s', ctx('udp')), { ntpVersion: 4, ntpMode: 'client' });
 });
+
+test('NTP rejects a truncated header rather than waiting: a datagram is whole', () => {
+  assert.equal(ntp.probe(client.subarray(0, 40), 'c2s', ctx('udp')), 'no');
+});
