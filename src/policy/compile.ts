@@ -1,7 +1,8 @@
 // Policy + inventory → an immutable structure that decides a connection with little work. Group
-// membership is precomputed per address slot (a workload or node at one address) as a bitset;
-// slots with equal membership share a profile, and each profile lists the rules that can involve
-// it, sorted once and bucketed by port, so decide() walks a handful of rules.
+// membership is precomputed per address slot (a workload or node at one address) and per block of
+// external addresses as a bitset; endpoints with equal membership share a profile, and each
+// profile lists the rules that can involve it, sorted once and bucketed by port, so decide()
+// walks a handful of rules.
 
 import { canonicalIp, parseAddressSpec, parseIp, rangeContains, unmapV4, type IpAddr, type IpRange } from '../model/address.js';
 import type { Connection } from '../model/connection.js';
@@ -48,17 +49,24 @@ export interface Membership {
   bits: Uint32Array;
   /** Address slot (a workload or node at this address), -1 for external. */
   slot: number;
+  profile: number;
+  /** A dynamic group (DNS names, IPv6 ranges of externals) holds for it at this moment. */
+  dynamic: boolean;
 }
 
 interface CompiledSelector {
+  /** Position among all compiled selectors: tells profiles apart. */
+  id: number;
   group: number;
   identity: Criterion[];
   ranges: IpRange[];
   fqdn: string[];
 }
 
-/** A group that holds only if DNS names (and, for externals, address ranges) say so. */
+/** A group that holds only if this decision's DNS names (and, for externals, address ranges) say so. */
 interface DynamicCheck {
+  /** The selector it comes from. */
+  id: number;
   group: number;
   ranges: IpRange[];
   fqdn: string[];
@@ -66,21 +74,31 @@ interface DynamicCheck {
 
 /**
  * Candidate rules of one profile and direction, ascending rule index. Rules whose ports name a
- * few exact ports sit in the bucket of each port class; the rest are `wide` and always walked.
+ * few exact ports sit in the bucket of each port class (so their ports need no check); the rest
+ * are `wide` and always walked. Beside each rule, `*Check` keeps what is left to check of its
+ * groups when that is one group of the other side (this side's is certain), else -1: check all.
+ * Both keep the walk on sequential memory.
  */
 interface RuleIndex {
   off: Int32Array;
   flat: Int32Array;
+  flatCheck: Int32Array;
   wide: Int32Array;
+  wideCheck: Int32Array;
 }
 
-/** The membership shared by every slot with the same certain groups and DNS-dependent groups. */
+/** The membership shared by every endpoint with the same certain and dynamic groups. */
 interface Profile {
+  /** Groups that hold whatever the decision. */
   bits: Uint32Array;
-  fqdn: DynamicCheck[];
+  dynamic: DynamicCheck[];
+  /** Rules through certain groups, used when no dynamic group holds. */
   egress: RuleIndex;
   ingress: RuleIndex;
-  /** Index into MODES when no DNS-dependent group sets a mode, else -1 (computed per decision). */
+  /** Rules through certain and dynamic groups. */
+  egressAll: RuleIndex;
+  ingressAll: RuleIndex;
+  /** Index into MODES while no dynamic group holds. */
   mode: number;
 }
 
@@ -96,11 +114,10 @@ interface AddressEntry {
   nodeSlot: number;
 }
 
-/** Elementary IPv4 intervals of the address-only groups: bounds[i] <= a < bounds[i + 1]. */
+/** Elementary IPv4 intervals of the address-only groups: bounds[i] <= a < bounds[i + 1] has profile[i]. */
 interface V4Index {
   bounds: Float64Array;
-  off: Int32Array;
-  groups: Int32Array;
+  profile: Int32Array;
 }
 
 const ANY = 0;
@@ -115,8 +132,7 @@ const MAX_BUCKETED_SPAN = 64;
 /** Per-profile rule lists may hold this many entries in all; beyond, the broadest groups are shared. */
 const INDEX_BUDGET = 16_000_000;
 const EMPTY = new Int32Array(0);
-const EMPTY_INDEX: RuleIndex = { off: new Int32Array(1), flat: EMPTY, wide: EMPTY };
-const NO_NAMES: readonly string[] = [];
+const EMPTY_INDEX: RuleIndex = { off: new Int32Array(1), flat: EMPTY, flatCheck: EMPTY, wide: EMPTY, wideCheck: EMPTY };
 
 const setBit = (bits: Uint32Array, g: number): void => {
   bits[g >>> 5] = (bits[g >>> 5] as number) | (1 << (g & 31));
@@ -166,9 +182,10 @@ function bucketKeys(rule: Rule): number[] | undefined {
   return keys;
 }
 
-function buildRuleIndex(rules: Iterable<number>, ruleClasses: (Int32Array | undefined)[], classCount: number): RuleIndex {
-  const sorted = Int32Array.from(new Set(rules)).sort();
-  if (sorted.length === 0) return EMPTY_INDEX;
+/** `rules` maps each candidate rule to what remains to check of its groups (see RuleIndex). */
+function buildRuleIndex(rules: Map<number, number>, ruleClasses: (Int32Array | undefined)[], classCount: number): RuleIndex {
+  if (rules.size === 0) return EMPTY_INDEX;
+  const sorted = Int32Array.from(rules.keys()).sort();
   const counts = new Int32Array(classCount + 1);
   let wide = 0;
   for (const r of sorted) {
@@ -179,28 +196,40 @@ function buildRuleIndex(rules: Iterable<number>, ruleClasses: (Int32Array | unde
   const off = new Int32Array(classCount + 1);
   for (let c = 0; c < classCount; c++) off[c + 1] = (off[c] as number) + (counts[c + 1] as number);
   const fill = off.slice();
-  const flat = new Int32Array(off[classCount] as number);
-  const wideRules = new Int32Array(wide);
+  const index: RuleIndex = {
+    off,
+    flat: new Int32Array(off[classCount] as number),
+    flatCheck: new Int32Array(off[classCount] as number),
+    wide: new Int32Array(wide),
+    wideCheck: new Int32Array(wide),
+  };
   let w = 0;
   for (const r of sorted) {
+    const check = rules.get(r) as number;
     const classes = ruleClasses[r];
-    if (classes === undefined) wideRules[w++] = r;
-    else for (const c of classes) flat[(fill[c] as number)++] = r;
+    if (classes === undefined) {
+      index.wide[w] = r;
+      index.wideCheck[w++] = check;
+    } else {
+      for (const c of classes) {
+        index.flat[fill[c] as number] = r;
+        index.flatCheck[(fill[c] as number)++] = check;
+      }
+    }
   }
-  return { off, flat, wide: wideRules };
+  return index;
 }
 
-function buildV4Index(entries: { group: number; first: number; last: number }[]): V4Index {
-  const points = [...new Set(entries.flatMap((e) => [e.first, e.last + 1]))].sort((a, b) => a - b);
-  const at = new Map(points.map((p, i) => [p, i]));
-  const lists: number[][] = points.map(() => []);
+/** Elementary intervals of IPv4 ranges: starts[i] up to the next start holds groups[i]. */
+function v4Intervals(entries: { group: number; first: number; last: number }[]): { starts: number[]; groups: number[][] } {
+  const starts = [...new Set(entries.flatMap((e) => [e.first, e.last + 1]))].sort((a, b) => a - b);
+  const at = new Map(starts.map((p, i) => [p, i]));
+  const groups: number[][] = starts.map(() => []);
   for (const e of entries) {
     const end = at.get(e.last + 1) as number;
-    for (let i = at.get(e.first) as number; i < end; i++) lists[i]?.push(e.group);
+    for (let i = at.get(e.first) as number; i < end; i++) groups[i]?.push(e.group);
   }
-  const off = new Int32Array(points.length + 1);
-  lists.forEach((l, i) => (off[i + 1] = (off[i] as number) + l.length));
-  return { bounds: Float64Array.from(points), off, groups: Int32Array.from(lists.flat()) };
+  return { starts, groups };
 }
 
 interface CompiledGroups {
@@ -235,6 +264,7 @@ function compileGroups(policy: Policy): CompiledGroups {
       // An address that does not parse holds for no endpoint, so neither does its selector.
       if (ranges.some((r) => r === undefined)) continue;
       selectors.push({
+        id: selectors.length,
         group,
         identity: s.criteria.filter(isIdentityCriterion),
         ranges: ranges as IpRange[],
@@ -292,21 +322,18 @@ class Compiled implements CompiledPolicy {
   private readonly ruleGroups: Int32Array;
   private readonly apps: (string[] | undefined)[] = [];
   private readonly portClass = new Map<number, number>();
-  // Endpoints: addresses to slots, slots to profiles.
+  // Endpoints: addresses to slots, slots and external address blocks to profiles.
   private readonly addresses = new Map<string, AddressEntry>();
   private readonly slotProfile: number[] = [];
   private readonly slotWorkload: number[] = [];
   private readonly slotNode: number[] = [];
   private readonly profiles: Profile[] = [];
+  private readonly profileKeys = new Map<string, number>();
+  private readonly externalV4: V4Index;
+  /** Profile of an external address in no IPv4 interval (IPv6, or no address at all). */
+  private readonly externalProfile: number;
   private readonly sharedEgress: RuleIndex;
   private readonly sharedIngress: RuleIndex;
-  private readonly externalBits: Uint32Array;
-  private readonly externalV4: V4Index;
-  /** Address-only groups the IPv4 interval index does not cover (IPv6 ranges). */
-  private readonly externalRanges: DynamicCheck[] = [];
-  private readonly externalFqdn: DynamicCheck[] = [];
-  private readonly externalEgress: RuleIndex;
-  private readonly externalIngress: RuleIndex;
   private readonly workloadIndex = new Map<string, number>();
   private readonly workloadBits: Uint32Array[] = [];
   // decide() is synchronous, so one scratch membership per side serves every call.
@@ -336,6 +363,9 @@ class Compiled implements CompiledPolicy {
     const ruleGroups: number[] = [];
     const fromRules: number[][] = this.groups.map(() => []);
     const toRules: number[][] = this.groups.map(() => []);
+    // The only group of a rule's from (to) side, else -1.
+    const soleFrom: number[] = [];
+    const soleTo: number[] = [];
     const ruleClasses: (Int32Array | undefined)[] = [];
     const classOf = (key: number): number => {
       let c = this.portClass.get(key);
@@ -356,6 +386,8 @@ class Compiled implements CompiledPolicy {
       this.groupOff[2 * r + 1] = ruleGroups.length;
       ruleGroups.push(...to);
       this.groupOff[2 * r + 2] = ruleGroups.length;
+      soleFrom.push(from.size === 1 ? ([...from][0] as number) : -1);
+      soleTo.push(to.size === 1 ? ([...to][0] as number) : -1);
       if (from.size > 0 && to.size > 0) {
         for (const g of from) fromRules[g]?.push(r);
         for (const g of to) toRules[g]?.push(r);
@@ -367,42 +399,23 @@ class Compiled implements CompiledPolicy {
     });
     this.ports = Int32Array.from(ports);
     this.ruleGroups = Int32Array.from(ruleGroups);
-    const classCount = this.portClass.size;
-    const index = (rules: Iterable<number>): RuleIndex => buildRuleIndex(rules, ruleClasses, classCount);
 
+    // Endpoints.
     const identityFree = groups.selectors.filter((s) => s.identity.length === 0);
     this.buildSlots(groups.selectors, identityFree);
-
-    // Externals: membership depends on the address and DNS names, so it is computed per decision.
-    this.externalBits = new Uint32Array(this.words);
-    setBit(this.externalBits, ANY);
-    setBit(this.externalBits, EXTERNAL);
-    const v4: { group: number; first: number; last: number }[] = [];
-    for (const s of identityFree) {
-      if (s.fqdn.length > 0) this.externalFqdn.push(s);
-      else if (s.ranges.length === 0) setBit(this.externalBits, s.group);
-      else if (s.ranges.every((r) => r.version === 4)) {
-        // An address in every range is in their intersection.
-        let first = 0;
-        let last = 0xffffffff;
-        for (const r of s.ranges) {
-          first = Math.max(first, r.first as number);
-          last = Math.min(last, r.last as number);
-        }
-        if (first <= last) v4.push({ group: s.group, first, last });
-      } else this.externalRanges.push(s);
-    }
-    this.externalV4 = buildV4Index(v4);
-    const externalGroups = [ANY, EXTERNAL, ...identityFree.map((s) => s.group)];
-    this.externalEgress = index(externalGroups.flatMap((g) => fromRules[g] ?? []));
-    this.externalIngress = index(externalGroups.flatMap((g) => toRules[g] ?? []));
+    const external = this.buildExternal(identityFree);
+    this.externalV4 = external.v4;
+    this.externalProfile = external.profile;
+    this.profileKeys.clear();
 
     // Rule lists per profile. Should they outgrow the budget, the groups costing most move to
-    // shared lists that every slot walks as well.
+    // shared lists that every endpoint walks as well.
+    const classCount = this.portClass.size;
+    const index = (rules: Map<number, number>): RuleIndex => buildRuleIndex(rules, ruleClasses, classCount);
     const profilesIn = new Int32Array(groupCount);
     for (const p of this.profiles) {
       for (let g = 0; g < groupCount; g++) if (hasBit(p.bits, g)) profilesIn[g] = (profilesIn[g] as number) + 1;
-      for (const c of p.fqdn) profilesIn[c.group] = (profilesIn[c.group] as number) + 1;
+      for (const c of p.dynamic) profilesIn[c.group] = (profilesIn[c.group] as number) + 2;
     }
     const weight = (rules: number[]): number => rules.reduce((sum, r) => sum + (ruleClasses[r]?.length ?? 1), 0);
     const cost = Array.from({ length: groupCount }, (_, g) => (weight(fromRules[g] ?? []) + weight(toRules[g] ?? [])) * (profilesIn[g] as number));
@@ -414,28 +427,59 @@ class Compiled implements CompiledPolicy {
       total -= cost[g] as number;
     }
     const broadGroups = [...broad.keys()].filter((g) => broad[g]);
-    const sharedEgress = new Set(broadGroups.flatMap((g) => fromRules[g] ?? []));
-    const sharedIngress = new Set(broadGroups.flatMap((g) => toRules[g] ?? []));
+    const allChecked = (rules: number[]): Map<number, number> => new Map(rules.map((r) => [r, -1]));
+    const sharedEgress = allChecked(broadGroups.flatMap((g) => fromRules[g] ?? []));
+    const sharedIngress = allChecked(broadGroups.flatMap((g) => toRules[g] ?? []));
     this.sharedEgress = index(sharedEgress);
     this.sharedIngress = index(sharedIngress);
+    /** Rules through certain groups need only their other side checked; through dynamic ones, all. */
+    const own = (certain: number[], dynamic: number[], byGroup: number[][], shared: Map<number, number>, sole: number[]): RuleIndex => {
+      const rules = new Map<number, number>();
+      for (const g of dynamic) if (!broad[g]) for (const r of byGroup[g] ?? []) if (!shared.has(r)) rules.set(r, -1);
+      for (const g of certain) if (!broad[g]) for (const r of byGroup[g] ?? []) if (!shared.has(r)) rules.set(r, sole[r] as number);
+      return index(rules);
+    };
     for (const p of this.profiles) {
-      const own: number[] = p.fqdn.map((c) => c.group);
-      for (let g = 0; g < groupCount; g++) if (hasBit(p.bits, g) && !broad[g]) own.push(g);
-      p.egress = index(own.flatMap((g) => (fromRules[g] ?? []).filter((r) => !sharedEgress.has(r))));
-      p.ingress = index(own.flatMap((g) => (toRules[g] ?? []).filter((r) => !sharedIngress.has(r))));
-      p.mode = p.fqdn.some((c) => (this.groupMode[c.group] as number) >= 0) ? -1 : this.rankOf(p.bits);
+      const certain: number[] = [];
+      for (let g = 0; g < groupCount; g++) if (hasBit(p.bits, g)) certain.push(g);
+      const dynamic = p.dynamic.map((c) => c.group);
+      p.egress = own(certain, [], fromRules, sharedEgress, soleTo);
+      p.ingress = own(certain, [], toRules, sharedIngress, soleFrom);
+      p.egressAll = dynamic.length === 0 ? p.egress : own(certain, dynamic, fromRules, sharedEgress, soleTo);
+      p.ingressAll = dynamic.length === 0 ? p.ingress : own(certain, dynamic, toRules, sharedIngress, soleFrom);
+      p.mode = this.rankOf(p.bits);
     }
   }
 
   private freshMembership(): Membership {
-    return { ip: '', kind: 'external', workload: undefined, node: undefined, bits: new Uint32Array(this.words), slot: -1 };
+    return {
+      ip: '',
+      kind: 'external',
+      workload: undefined,
+      node: undefined,
+      bits: new Uint32Array(this.words),
+      slot: -1,
+      profile: -1,
+      dynamic: false,
+    };
+  }
+
+  /** The profile with exactly this membership, shared with every endpoint that has it. */
+  private internProfile(bits: Uint32Array, dynamic: DynamicCheck[]): number {
+    const key = `${bits.join(',')}|${dynamic.map((c) => c.id).join(',')}`;
+    let p = this.profileKeys.get(key);
+    if (p === undefined) {
+      p = this.profiles.length;
+      this.profileKeys.set(key, p);
+      this.profiles.push({ bits, dynamic, egress: EMPTY_INDEX, ingress: EMPTY_INDEX, egressAll: EMPTY_INDEX, ingressAll: EMPTY_INDEX, mode: -1 });
+    }
+    return p;
   }
 
   /** Each (workload, address) and (node, address) pair becomes a slot with a membership profile. */
   private buildSlots(selectors: CompiledSelector[], identityFree: CompiledSelector[]): void {
     const holdingSelectors = identityMatcher(selectors, this.inventory);
-    const profileKeys = new Map<string, number>();
-    const membershipAt = (base: number, holding: CompiledSelector[], addr: IpAddr): { bits: Uint32Array; fqdn: DynamicCheck[] } => {
+    const profileAt = (base: number, holding: CompiledSelector[], addr: IpAddr): number => {
       const bits = new Uint32Array(this.words);
       setBit(bits, ANY);
       setBit(bits, base);
@@ -443,19 +487,12 @@ class Compiled implements CompiledPolicy {
       for (const s of holding) {
         if (!inRanges(s.ranges, addr)) continue;
         if (s.fqdn.length === 0) setBit(bits, s.group);
-        else fqdn.push({ group: s.group, ranges: [], fqdn: s.fqdn });
+        else fqdn.push({ id: s.id, group: s.group, ranges: [], fqdn: s.fqdn });
       }
-      return { bits, fqdn: fqdn.filter((c) => !hasBit(bits, c.group)) };
+      return this.internProfile(bits, fqdn.filter((c) => !hasBit(bits, c.group)));
     };
-    const addSlot = (workload: number, node: number, m: { bits: Uint32Array; fqdn: DynamicCheck[] }): number => {
-      const key = `${m.bits.join(',')}|${m.fqdn.map((c) => `${c.group}:${c.fqdn.join(',')}`).join(';')}`;
-      let p = profileKeys.get(key);
-      if (p === undefined) {
-        p = this.profiles.length;
-        profileKeys.set(key, p);
-        this.profiles.push({ bits: m.bits, fqdn: m.fqdn, egress: EMPTY_INDEX, ingress: EMPTY_INDEX, mode: -1 });
-      }
-      this.slotProfile.push(p);
+    const addSlot = (workload: number, node: number, profile: number): number => {
+      this.slotProfile.push(profile);
       this.slotWorkload.push(workload);
       this.slotNode.push(node);
       return this.slotProfile.length - 1;
@@ -478,9 +515,10 @@ class Compiled implements CompiledPolicy {
         if (ip === undefined || !(start < end)) continue;
         let slot = slotsByIp.get(ip);
         if (slot === undefined) {
-          const m = membershipAt(WORKLOADS, holding, parseIp(ip) as IpAddr);
-          m.bits.forEach((word, i) => (union[i] = (union[i] as number) | word));
-          slotsByIp.set(ip, (slot = addSlot(wi, -1, m)));
+          slot = addSlot(wi, -1, profileAt(WORKLOADS, holding, parseIp(ip) as IpAddr));
+          const bits = (this.profiles[this.slotProfile[slot] as number] as Profile).bits;
+          bits.forEach((word, i) => (union[i] = (union[i] as number) | word));
+          slotsByIp.set(ip, slot);
         }
         entryOf(ip).leases.push({ start, end, slot });
       }
@@ -498,9 +536,43 @@ class Compiled implements CompiledPolicy {
         const ip = canonicalIp(text);
         if (ip === undefined) continue;
         const e = entryOf(ip);
-        if (e.nodeSlot < 0) e.nodeSlot = addSlot(-1, ni, membershipAt(NODES, identityFree, parseIp(ip) as IpAddr));
+        if (e.nodeSlot < 0) e.nodeSlot = addSlot(-1, ni, profileAt(NODES, identityFree, parseIp(ip) as IpAddr));
       }
     });
+  }
+
+  /**
+   * External addresses: IPv4 ranges of address-only groups cut the address space into intervals,
+   * each with a profile; IPv6 ranges and fqdn criteria stay dynamic.
+   */
+  private buildExternal(identityFree: CompiledSelector[]): { v4: V4Index; profile: number } {
+    const base = new Uint32Array(this.words);
+    setBit(base, ANY);
+    setBit(base, EXTERNAL);
+    const dynamic: DynamicCheck[] = [];
+    const v4: { group: number; first: number; last: number }[] = [];
+    for (const s of identityFree) {
+      if (s.fqdn.length > 0 || s.ranges.some((r) => r.version === 6)) dynamic.push(s);
+      else if (s.ranges.length === 0) setBit(base, s.group);
+      else {
+        // An address in every range is in their intersection.
+        let first = 0;
+        let last = 0xffffffff;
+        for (const r of s.ranges) {
+          first = Math.max(first, r.first as number);
+          last = Math.min(last, r.last as number);
+        }
+        if (first <= last) v4.push({ group: s.group, first, last });
+      }
+    }
+    const live = dynamic.filter((c) => !hasBit(base, c.group));
+    const { starts, groups } = v4Intervals(v4);
+    const profile = Int32Array.from(groups, (list) => {
+      const bits = base.slice();
+      for (const g of list) setBit(bits, g);
+      return this.internProfile(bits, live.filter((c) => !hasBit(bits, c.group)));
+    });
+    return { v4: { bounds: Float64Array.from(starts), profile }, profile: this.internProfile(base, live) };
   }
 
   /** Strictest mode among the groups set in bits, as an index into MODES. */
@@ -510,7 +582,7 @@ class Compiled implements CompiledPolicy {
     return best >= 0 ? best : MODES.indexOf(this.defaultMode);
   }
 
-  /** Classifies one endpoint at `at` into `out`, filling in the groups it is in now. */
+  /** Classifies one endpoint at `at` into `out`, with the groups it is in now. */
   private classify(ipText: string, at: number, dns: Resolver | undefined, out: Membership): Membership {
     let ip = ipText;
     let entry = this.addresses.get(ip);
@@ -528,50 +600,53 @@ class Compiled implements CompiledPolicy {
       }
       if (slot < 0) slot = entry.nodeSlot;
     }
+    let profile: number;
+    let addr: IpAddr | undefined;
     out.ip = ip;
     out.slot = slot;
-    if (slot < 0) {
+    if (slot >= 0) {
+      profile = this.slotProfile[slot] as number;
+      const wi = this.slotWorkload[slot] as number;
+      out.kind = wi >= 0 ? 'workload' : 'node';
+      out.workload = wi >= 0 ? this.inventory.workloads[wi] : undefined;
+      out.node = wi >= 0 ? undefined : this.inventory.nodes[this.slotNode[slot] as number]?.name;
+    } else {
+      const parsed = parseIp(ip);
+      addr = parsed && unmapV4(parsed);
+      profile = addr?.version === 4 ? this.externalV4Profile(addr.value) : this.externalProfile;
       out.kind = 'external';
       out.workload = undefined;
       out.node = undefined;
-      this.externalMembership(ip, dns, out.bits);
-      return out;
     }
-    const profile = this.profiles[this.slotProfile[slot] as number] as Profile;
-    if (profile.fqdn.length > 0 && dns) {
-      out.bits.set(profile.bits);
-      const names = dns.namesOf(ip);
-      for (const c of profile.fqdn) if (namesMatch(c.fqdn, names)) setBit(out.bits, c.group);
-    } else {
-      out.bits.set(profile.bits);
+    const p = this.profiles[profile] as Profile;
+    out.profile = profile;
+    out.bits.set(p.bits);
+    out.dynamic = false;
+    let names: readonly string[] | undefined;
+    for (const c of p.dynamic) {
+      if (!inRanges(c.ranges, addr)) continue;
+      if (c.fqdn.length > 0) {
+        if (!dns) continue;
+        names ??= dns.namesOf(ip);
+        if (!namesMatch(c.fqdn, names)) continue;
+      }
+      setBit(out.bits, c.group);
+      out.dynamic = true;
     }
-    const wi = this.slotWorkload[slot] as number;
-    out.kind = wi >= 0 ? 'workload' : 'node';
-    out.workload = wi >= 0 ? this.inventory.workloads[wi] : undefined;
-    out.node = wi >= 0 ? undefined : this.inventory.nodes[this.slotNode[slot] as number]?.name;
     return out;
   }
 
-  private externalMembership(ip: string, dns: Resolver | undefined, bits: Uint32Array): void {
-    bits.set(this.externalBits);
-    const parsed = parseIp(ip);
-    const addr = parsed && unmapV4(parsed);
-    if (addr?.version === 4) {
-      const { bounds, off, groups } = this.externalV4;
-      let lo = 0;
-      let hi = bounds.length - 1;
-      // The last bound at or below the address starts its interval.
-      while (lo <= hi) {
-        const mid = (lo + hi) >>> 1;
-        if ((bounds[mid] as number) <= addr.value) lo = mid + 1;
-        else hi = mid - 1;
-      }
-      if (hi >= 0) for (let i = off[hi] as number, end = off[hi + 1] as number; i < end; i++) setBit(bits, groups[i] as number);
+  private externalV4Profile(value: number): number {
+    const { bounds, profile } = this.externalV4;
+    let lo = 0;
+    let hi = bounds.length - 1;
+    // The last bound at or below the address starts its interval.
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((bounds[mid] as number) <= value) lo = mid + 1;
+      else hi = mid - 1;
     }
-    for (const c of this.externalRanges) if (inRanges(c.ranges, addr)) setBit(bits, c.group);
-    if (this.externalFqdn.length === 0 || !dns) return;
-    const names = dns.namesOf(ip);
-    for (const c of this.externalFqdn) if (inRanges(c.ranges, addr) && namesMatch(c.fqdn, names)) setBit(bits, c.group);
+    return hi >= 0 ? (profile[hi] as number) : this.externalProfile;
   }
 
   portsAdmit(r: number, proto: number, port: number): boolean {
@@ -603,12 +678,6 @@ class Compiled implements CompiledPolicy {
     return PROTO_CODE[ipProto];
   }
 
-  private indexes(m: Membership, egress: boolean): [RuleIndex, RuleIndex] {
-    if (m.slot < 0) return [egress ? this.externalEgress : this.externalIngress, EMPTY_INDEX];
-    const p = this.profiles[this.slotProfile[m.slot] as number] as Profile;
-    return egress ? [p.egress, this.sharedEgress] : [p.ingress, this.sharedIngress];
-  }
-
   /**
    * The first rule that matches, in decision order: its index r when it decides, -2 - r when it
    * names applications DPI is still identifying (pending), -1 when none matches.
@@ -617,12 +686,19 @@ class Compiled implements CompiledPolicy {
     const proto = PROTO_CODE[conn.ipProto];
     const port = conn.server.port;
     const c = Number.isInteger(port) && port >= 0 && port <= 65535 ? (this.portClass.get(portKey(proto, port)) ?? -1) : -1;
+    const cp = this.profiles[client.profile] as Profile;
+    const sp = this.profiles[server.profile] as Profile;
+    const ce = client.dynamic ? cp.egressAll : cp.egress;
+    const si = server.dynamic ? sp.ingressAll : sp.ingress;
+    const ss = this.sharedEgress;
+    const si2 = this.sharedIngress;
     // Every matching rule is on both sides' lists: walking the shorter side is enough.
-    const [ce, cs] = this.indexes(client, true);
-    const [si, ss] = this.indexes(server, false);
-    const clientLength = bucketLength(ce, c) + ce.wide.length + bucketLength(cs, c) + cs.wide.length;
-    const serverLength = bucketLength(si, c) + si.wide.length + bucketLength(ss, c) + ss.wide.length;
-    const [x, y] = clientLength <= serverLength ? [ce, cs] : [si, ss];
+    const clientLength = bucketLength(ce, c) + ce.wide.length + bucketLength(ss, c) + ss.wide.length;
+    const serverLength = bucketLength(si, c) + si.wide.length + bucketLength(si2, c) + si2.wide.length;
+    const walkClient = clientLength <= serverLength;
+    const x = walkClient ? ce : si;
+    const y = walkClient ? ss : si2;
+    const other = walkClient ? server.bits : client.bits;
     // Four ascending sequences merged: x's bucket and wide rules, y's bucket and wide rules.
     let p0 = c >= 0 ? (x.off[c] as number) : 0;
     const e0 = c >= 0 ? (x.off[c + 1] as number) : 0;
@@ -637,12 +713,17 @@ class Compiled implements CompiledPolicy {
       if (p1 < x.wide.length && (x.wide[p1] as number) < r) (r = x.wide[p1] as number), (from = 1);
       if (p2 < e2 && (y.flat[p2] as number) < r) (r = y.flat[p2] as number), (from = 2);
       if (p3 < y.wide.length && (y.wide[p3] as number) < r) (r = y.wide[p3] as number), (from = 3);
-      if (from === 0) p0++;
-      else if (from === 1) p1++;
-      else if (from === 2) p2++;
-      else if (from === 3) p3++;
-      else return -1;
-      if (!this.portsAdmit(r, proto, port) || !this.groupsHold(r, client.bits, server.bits)) continue;
+      let check: number;
+      if (from === 0) check = x.flatCheck[p0++] as number;
+      else if (from === 2) check = y.flatCheck[p2++] as number;
+      else if (from === 1) {
+        check = x.wideCheck[p1++] as number;
+        if (!this.portsAdmit(r, proto, port)) continue;
+      } else if (from === 3) {
+        check = y.wideCheck[p3++] as number;
+        if (!this.portsAdmit(r, proto, port)) continue;
+      } else return -1;
+      if (check >= 0 ? !hasBit(other, check) : !this.groupsHold(r, client.bits, server.bits)) continue;
       const apps = this.apps[r];
       if (apps === undefined || (conn.app !== undefined && apps.includes(conn.app.toLowerCase()))) return r;
       if (conn.appPending) return -2 - r;
@@ -651,8 +732,8 @@ class Compiled implements CompiledPolicy {
 
   private sideOf(m: Membership, side: 'egress' | 'ingress'): Side {
     const w = m.workload as Workload;
-    const profileMode = (this.profiles[this.slotProfile[m.slot] as number] as Profile).mode;
-    return { workload: w.id, name: w.name, side, mode: MODES[profileMode >= 0 ? profileMode : this.rankOf(m.bits)] as Mode };
+    const mode = m.dynamic ? this.rankOf(m.bits) : (this.profiles[m.profile] as Profile).mode;
+    return { workload: w.id, name: w.name, side, mode: MODES[mode] as Mode };
   }
 
   verdictFor(conn: Connection, client: Membership, server: Membership, match: number): Verdict {
