@@ -69,8 +69,11 @@ function parse(m: Buffer): Message | undefined {
   for (let i = 0; i < qd; i++) {
     const q = readName(m, at);
     if (q === undefined || q.next + 4 > m.length) return undefined;
+    const qtype = u16(m, q.next);
     const qclass = u16(m, q.next + 2) & 0x7fff;
     if (qclass !== 1 && qclass !== 3 && qclass !== 254 && qclass !== 255) return undefined;
+    // The NetBIOS name service (RFC 1002 4.2.1) reuses this format with its own types NB and NBSTAT.
+    if (qtype === 0x20 || qtype === 0x21) return undefined;
     if (i === 0) msg.question = q.name;
     at = q.next + 4;
   }

@@ -72,3 +72,9 @@ test('DNS writes AAAA answers in RFC 5952 form', () => {
 test('DNS does not loop on a pointer to itself', () => {
   assert.equal(dns.probe(ascii('\x00\x01\x81\x80\x00\x01\x00\x01\x00\x00\x00\x00\xc0\x0c\x00\x01\x00\x01'), 's2c', ctx('udp')), 'no');
 });
+
+test('DNS rejects a NetBIOS name query, which borrows the DNS format', () => {
+  // RFC 1002 4.2.12: NAME_QUERY for "*" (first-level encoded 'CK' + 'AA' * 15), type NB (0x20), class IN.
+  const nbns = hex(`1234 0110 0001 0000 0000 0000 20 434b${'4141'.repeat(15)} 00 0020 0001`);
+  assert.equal(dns.probe(nbns, 'c2s', ctx('udp', Buffer.alloc(0), 137)), 'no');
+});
