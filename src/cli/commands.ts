@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { registerAnalyze } from './analyze.js';
 import { registerCapture } from './capture.js';
 import { registerInspect } from './inspect.js';
+import { registerLab } from './lab.js';
 import { registerLearn } from './learn.js';
 import { registerMap } from './map.js';
 import { registerPolicy } from './policy.js';
@@ -14,6 +15,7 @@ export type RegisterCommand = (program: Command) => void;
 export const commands: RegisterCommand[] = [
   registerAnalyze,
   registerInspect,
+  registerLab,
   registerCapture,
   registerLearn,
   registerMap,
