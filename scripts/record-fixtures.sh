@@ -24,7 +24,8 @@ SERVER_MAC=02:00:0a:c8:01:02
 SITE=shop.example
 PASSWORD=palisade
 
-ALL_PROTOCOLS=(http tls tls12 h2c ssh redis postgres mysql amqp mqtt nats dns-udp dns-tcp memcached ftp)
+ALL_PROTOCOLS=(http tls tls12 h2c ssh redis postgres mysql amqp mqtt nats dns-udp dns-tcp memcached ftp
+  tftp snmp smtp imap pop3 syslog)
 
 log() { printf '[record-fixtures] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -392,6 +393,106 @@ EOF
   start_server ftp vsftpd "$WORK/ftp/vsftpd.conf"
   wait_listen tcp 21
   capture ftp curl -sS "ftp://$SERVER_IP/orders.txt"
+}
+
+record_tftp() {
+  need in.tftpd tftp
+  mkdir -p "$WORK/tftp/root" "$WORK/tftp/got"
+  chmod 755 "$WORK" "$WORK/tftp" "$WORK/tftp/root"
+  printf 'order 42\n' >"$WORK/tftp/root/orders.txt"
+  chmod 644 "$WORK/tftp/root/orders.txt"
+  start_server tftp in.tftpd --foreground --listen --address "$SERVER_IP:69" --user root --secure "$WORK/tftp/root"
+  wait_listen udp 69
+  capture tftp tftp -m octet "$SERVER_IP" -c get orders.txt "$WORK/tftp/got/orders.txt"
+}
+
+record_snmp() {
+  need snmpd snmpget
+  mkdir -p "$WORK/snmp/persist"
+  cat >"$WORK/snmp/snmpd.conf" <<EOF
+rocommunity public $CLIENT_IP/32
+sysName shop-db
+sysLocation palisade fixture lab
+sysContact shop@$SITE
+EOF
+  # -C: this configuration only; MIBS empty: numeric OIDs, no MIB files needed.
+  start_server snmp env SNMP_PERSISTENT_DIR="$WORK/snmp/persist" MIBS= snmpd -f -C -c "$WORK/snmp/snmpd.conf" \
+    -Lo -p "$WORK/snmp/snmpd.pid" "udp:$SERVER_IP:161"
+  wait_listen udp 161
+  capture snmp env SNMP_PERSISTENT_DIR="$WORK/snmp/persist" MIBS= snmpget -v2c -c public -On "$SERVER_IP" 1.3.6.1.2.1.1.5.0 1.3.6.1.2.1.1.6.0
+}
+
+record_smtp() {
+  need /usr/bin/python3 curl
+  /usr/bin/python3 -W ignore -c 'import smtpd' 2>/dev/null || die "python3 has no smtpd module (Python 3.11 is needed)"
+  mkdir -p "$WORK/smtp"
+  cat >"$WORK/smtp/order.eml" <<EOF
+From: Shop <orders@$SITE>
+To: Warehouse <warehouse@$SITE>
+Subject: order 42
+
+order 42
+EOF
+  # Python's own SMTP server (the stdlib smtpd module of Python 3.11): accepts and prints each message.
+  start_server smtp /usr/bin/python3 -W ignore -m smtpd -n -c DebuggingServer "$SERVER_IP:25"
+  wait_listen tcp 25
+  capture smtp curl -sS "smtp://$SERVER_IP/client.$SITE" --mail-from "orders@$SITE" \
+    --mail-rcpt "warehouse@$SITE" --upload-file "$WORK/smtp/order.eml"
+}
+
+with_dovecot() {
+  need dovecot curl
+  local d=$WORK/dovecot
+  mkdir -p "$d/run" "$d/state" "$d/home"
+  chmod 755 "$WORK" "$d"
+  chmod 777 "$d/home"
+  cat >"$d/dovecot.conf" <<EOF
+base_dir = $d/run
+state_dir = $d/state
+log_path = $d/dovecot.log
+protocols = imap pop3
+listen = $SERVER_IP
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+passdb {
+  driver = static
+  args = password=$PASSWORD
+}
+userdb {
+  driver = static
+  args = uid=nobody gid=nogroup home=$d/home/%u
+}
+mail_location = maildir:~/Maildir
+EOF
+  start_server dovecot dovecot -F -c "$d/dovecot.conf"
+  wait_listen tcp 143
+  wait_listen tcp 110
+}
+
+record_imap() {
+  with_dovecot
+  capture imap curl -sS --user "shop:$PASSWORD" "imap://$SERVER_IP/"
+}
+
+record_pop3() {
+  with_dovecot
+  capture pop3 curl -sS --user "shop:$PASSWORD" "pop3://$SERVER_IP/"
+}
+
+record_syslog() {
+  need rsyslogd logger
+  mkdir -p "$WORK/syslog"
+  cat >"$WORK/syslog/rsyslog.conf" <<EOF
+module(load="imudp")
+input(type="imudp" address="$SERVER_IP" port="514")
+*.* action(type="omfile" file="$WORK/syslog/messages")
+EOF
+  start_server syslog rsyslogd -n -f "$WORK/syslog/rsyslog.conf" -i "$WORK/syslog/rsyslogd.pid"
+  wait_listen udp 514
+  # RFC 5424 over UDP, one message, as an application on a workload would send it.
+  capture syslog logger --udp --server "$SERVER_IP" --port 514 --rfc5424 --tag shop-api \
+    --priority local0.warning 'order 42 rejected: card declined'
 }
 
 main() {
