@@ -2,7 +2,7 @@
 // with -1 or undefined instead of throwing, because probe input is adversarial and may be cut
 // anywhere by the bounded stream prefix.
 
-import type { ProbeResult } from './types.js';
+import type { Direction, ProbeContext, ProbeResult } from './types.js';
 
 export function u8(b: Buffer, at: number): number {
   return at >= 0 && at < b.length ? (b[at] as number) : -1;
@@ -143,4 +143,37 @@ export function commandOf(b: Buffer, from = 0): string | 'need-more' | undefined
     return undefined;
   }
   return undefined;
+}
+
+/** A line protocol's greeting: the server's first bytes and what they say. */
+export interface Greeting {
+  /** Whether the server's first bytes can open this protocol. */
+  fits(s2c: Buffer): ProbeResult;
+  /** Commands a client may open with. */
+  opening: ReadonlySet<string>;
+  /** A greeting line matching this names the protocol, which is enough without the client. */
+  names: RegExp;
+}
+
+/**
+ * Server-first line protocols (FTP, SMTP, POP3): the greeting must fit and the client's first
+ * command must be an opening one. Several of them greet alike ("220 ..."), so unless the greeting
+ * names its protocol, the client's command decides.
+ */
+export function greetedSession(data: Buffer, dir: Direction, ctx: ProbeContext, g: Greeting): ProbeResult {
+  const s2c = dir === 's2c' ? data : ctx.other;
+  const c2s = dir === 'c2s' ? data : ctx.other;
+  const fits = s2c.length > 0 ? g.fits(s2c) : 'need-more';
+  if (fits === 'no') return 'no';
+  const cmd = c2s.length > 0 ? commandOf(c2s) : 'need-more';
+  if (cmd === undefined || (cmd !== 'need-more' && !g.opening.has(cmd))) return 'no';
+  if (cmd !== 'need-more') return fits;
+  return fits === 'match' && g.names.test(line(s2c, 0, 512) ?? '') ? 'match' : 'need-more';
+}
+
+/** 'match' when the reply code opening `s2c` is one of `codes`. */
+export function replyIs(s2c: Buffer, ...codes: number[]): ProbeResult {
+  const code = replyCode(s2c);
+  if (code === 'need-more') return code;
+  return code !== undefined && codes.includes(code) ? 'match' : 'no';
 }

@@ -2,26 +2,16 @@
 // (RFC 5321 section 4.1.1.1). A greeting naming SMTP is enough; otherwise the client's first
 // command decides (FTP also greets with 220). The extractor reads HELO and the envelope.
 
-import { commandOf, line, replyCode } from '../bytes.js';
+import { greetedSession, replyIs, type Greeting } from '../bytes.js';
 import type { FlowMeta } from '../../model/flow.js';
-import type { Direction, ProbeContext, ProbeResult, ProtocolModule } from '../types.js';
+import type { Direction, ProbeContext, ProtocolModule } from '../types.js';
 
-const OPENING = new Set(['EHLO', 'HELO', 'LHLO']);
-
-function probe(data: Buffer, dir: Direction, ctx: ProbeContext): ProbeResult {
-  const s2c = dir === 's2c' ? data : ctx.other;
-  const c2s = dir === 'c2s' ? data : ctx.other;
-  let greeting: ProbeResult = 'need-more';
-  if (s2c.length > 0) {
-    const code = replyCode(s2c);
-    if (code === undefined || (code !== 'need-more' && code !== 220 && code !== 554)) return 'no';
-    if (code !== 'need-more') greeting = 'match';
-  }
-  const cmd = c2s.length > 0 ? commandOf(c2s) : 'need-more';
-  if (cmd === undefined || (cmd !== 'need-more' && !OPENING.has(cmd))) return 'no';
-  if (cmd !== 'need-more') return greeting;
-  return greeting === 'match' && /SMTP/i.test(line(s2c, 0, 512) ?? '') ? 'match' : 'need-more';
-}
+const greeting: Greeting = {
+  // 554 is the greeting of a server that refuses service (section 3.1).
+  fits: (s2c) => replyIs(s2c, 220, 554),
+  opening: new Set(['EHLO', 'HELO', 'LHLO']),
+  names: /SMTP/i,
+};
 
 const LIMIT = 2048;
 
@@ -43,6 +33,6 @@ export const smtp: ProtocolModule = {
   aliases: ['ESMTP'],
   transports: ['tcp'],
   ports: [25, 587, 2525],
-  probe,
+  probe: (data, dir, ctx) => greetedSession(data, dir, ctx, greeting),
   extract,
 };
