@@ -5,6 +5,7 @@
 import type { Flow, IpProto } from '../model/flow.js';
 import type { Inventory } from '../model/workload.js';
 import { AddressIndex } from '../inventory/attribute.js';
+import { parseTime } from '../dpi/sources.js';
 import type { Resolver } from '../policy/select.js';
 
 export type PeerKind = 'service' | 'node' | 'external';
@@ -45,8 +46,8 @@ export interface Edge {
   /** Milliseconds since the epoch. */
   firstSeen: number;
   lastSeen: number;
-  /** Keyed `proto/port`. */
-  ports: Map<string, PortUse>;
+  /** Keyed by portKey(proto, port). */
+  ports: Map<number, PortUse>;
   /** Distinct ports beyond the cap were folded into the widest range seen. */
   portsOverflow: boolean;
   example: Flow;
@@ -87,7 +88,11 @@ export class GraphBuilder {
   private readonly index: AddressIndex;
   private readonly limits: GraphLimits;
   private readonly peers = new Map<string, Peer>();
-  private readonly edges = new Map<string, Edge>();
+  /** Peer of each workload and node object, so the hot path builds no key strings. */
+  private readonly peerByObject = new Map<object, Peer>();
+  /** Client peer → server peer → edge. */
+  private readonly edges = new Map<Peer, Map<Peer, Edge>>();
+  private edgeCount = 0;
   private start = Number.POSITIVE_INFINITY;
   private end = Number.NEGATIVE_INFINITY;
   private flows = 0;
@@ -101,24 +106,29 @@ export class GraphBuilder {
 
   private peerOf(ip: string, at: number): Peer {
     const a = this.index.at(ip, at);
-    let key: string;
-    if (a.kind === 'workload') key = `service:${a.workload.namespace}/${a.workload.service}`;
-    else if (a.kind === 'node') key = `node:${a.node.name}`;
-    else key = `ip:${ip}`;
-    let peer = this.peers.get(key);
+    const obj = a.kind === 'workload' ? a.workload : a.kind === 'node' ? a.node : undefined;
+    let peer = obj === undefined ? this.peers.get(`ip:${ip}`) : this.peerByObject.get(obj);
     if (peer === undefined) {
-      if (a.kind === 'workload') peer = { key, kind: 'service', name: a.workload.service, namespace: a.workload.namespace, members: [] };
-      else if (a.kind === 'node') peer = { key, kind: 'node', name: a.node.name, members: [] };
-      else peer = { key, kind: 'external', name: ip, members: [ip] };
-      this.peers.set(key, peer);
+      let key: string;
+      if (a.kind === 'workload') key = `service:${a.workload.namespace}/${a.workload.service}`;
+      else if (a.kind === 'node') key = `node:${a.node.name}`;
+      else key = `ip:${ip}`;
+      peer = this.peers.get(key);
+      if (peer === undefined) {
+        if (a.kind === 'workload') peer = { key, kind: 'service', name: a.workload.service, namespace: a.workload.namespace, members: [] };
+        else if (a.kind === 'node') peer = { key, kind: 'node', name: a.node.name, members: [] };
+        else peer = { key, kind: 'external', name: ip, members: [ip] };
+        this.peers.set(key, peer);
+      }
+      if (obj !== undefined) this.peerByObject.set(obj, peer);
+      if (a.kind === 'workload' && peer.members.length < MAX_LISTED && !peer.members.includes(a.workload.id)) peer.members.push(a.workload.id);
     }
-    if (a.kind === 'workload' && peer.members.length < MAX_LISTED && !peer.members.includes(a.workload.id)) peer.members.push(a.workload.id);
     return peer;
   }
 
   add(flow: Flow, verdict?: EdgeVerdict): void {
-    const first = Date.parse(flow.firstSeen);
-    const last = Date.parse(flow.lastSeen);
+    const first = parseTime(flow.firstSeen);
+    const last = flow.lastSeen === flow.firstSeen ? first : parseTime(flow.lastSeen);
     this.flows++;
     if (first < this.start) this.start = first;
     if (last > this.end) this.end = last;
@@ -128,15 +138,20 @@ export class GraphBuilder {
       this.unattributed++;
       return;
     }
-    const key = `${client.key}>${server.key}`;
-    let edge = this.edges.get(key);
+    let byServer = this.edges.get(client);
+    if (byServer === undefined) {
+      byServer = new Map();
+      this.edges.set(client, byServer);
+    }
+    let edge = byServer.get(server);
     if (edge === undefined) {
-      if (this.edges.size >= this.limits.maxEdges) {
+      if (this.edgeCount >= this.limits.maxEdges) {
         this.dropped++;
         return;
       }
       edge = { from: client.key, to: server.key, flows: 0, bytes: 0, firstSeen: first, lastSeen: last, ports: new Map(), portsOverflow: false, example: flow };
-      this.edges.set(key, edge);
+      byServer.set(server, edge);
+      this.edgeCount++;
     }
     edge.flows++;
     edge.bytes += flow.c2s.bytes + flow.s2c.bytes;
@@ -167,7 +182,7 @@ export class GraphBuilder {
       rename.set(peer.key, named);
     }
     const edges = new Map<string, Edge>();
-    for (const e of this.edges.values()) {
+    for (const e of [...this.edges.values()].flatMap((m) => [...m.values()])) {
       const from = rename.get(e.from)?.key ?? e.from;
       const to = rename.get(e.to)?.key ?? e.to;
       const key = `${from}>${to}`;
@@ -192,8 +207,11 @@ export class GraphBuilder {
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
+const PROTO_INDEX: Record<IpProto, number> = { tcp: 0, udp: 1, icmp: 2, icmpv6: 3, sctp: 4, other: 5 };
+const portKey = (proto: IpProto, port: number): number => (PROTO_INDEX[proto] ?? 5) * 65536 + port;
+
 function usePort(edge: Edge, proto: IpProto, port: number, cap: number): PortUse {
-  const key = `${proto}/${port}`;
+  const key = portKey(proto, port);
   let use = edge.ports.get(key);
   if (use === undefined) {
     if (edge.ports.size >= cap) {

@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { existsSync, readdirSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { DnsNames } from '../../src/dpi/dns-names.js';
-import { detectKind, lines, readFlowSource, SourceError, type SourceProblem } from '../../src/dpi/sources.js';
+import { detectKind, LineSplitter, parseTime, readFlowSource, SourceError, type SourceProblem } from '../../src/dpi/sources.js';
 import type { Flow } from '../../src/model/flow.js';
 
 async function read(input: string | Readable): Promise<{ flows: Flow[]; problems: SourceProblem[]; kind: string; skipped: number; dns: DnsNames }> {
@@ -52,16 +53,21 @@ test('a missing input is an error that names the file', async () => {
   await assert.rejects(read('test/fixtures/learn/no-such-file.jsonl'), (e: unknown) => e instanceof SourceError && e.file === 'test/fixtures/learn/no-such-file.jsonl');
 });
 
-test('a line longer than the cap is skipped without being kept in memory', async () => {
+test('a line longer than the cap is skipped without being kept in memory', () => {
   const text = `${'x'.repeat(5000)}\n{"a":1}\n`;
-  const out: (string | undefined)[] = [];
-  for await (const l of lines(Readable.from([Buffer.from(text.slice(0, 3000)), Buffer.from(text.slice(3000))]), 1000)) out.push(l.text);
-  assert.deepEqual(out, [undefined, '{"a":1}']);
+  const out: [number, string | undefined][] = [];
+  const split = new LineSplitter(1000, (n, t) => out.push([n, t]));
+  split.push(Buffer.from(text.slice(0, 3000)));
+  split.push(Buffer.from(text.slice(3000)));
+  split.end();
+  assert.deepEqual(out, [[1, undefined], [2, '{"a":1}']]);
 });
 
-test('lines split across chunks are joined, and a last line without a newline is read', async () => {
-  const out: string[] = [];
-  for await (const l of lines(Readable.from([Buffer.from('ab'), Buffer.from('c\nde'), Buffer.from('f')]), 100)) out.push(l.text ?? '');
+test('lines split across chunks are joined, and a last line without a newline is read', () => {
+  const out: (string | undefined)[] = [];
+  const split = new LineSplitter(100, (_, t) => out.push(t));
+  for (const part of ['ab', 'c\nde', 'f']) split.push(Buffer.from(part));
+  split.end();
   assert.deepEqual(out, ['abc', 'def']);
 });
 
@@ -72,4 +78,17 @@ test('captures in the fixtures are read through the packet pipeline into flows',
     assert.ok(kind === 'pcap' || kind === 'pcapng');
     assert.ok(flows.length > 0, name);
   }
+});
+
+test('times in the form Palisade writes are read as Date.parse reads them, and other forms fall back to it', () => {
+  fc.assert(
+    fc.property(fc.date({ min: new Date('1970-01-01T00:00:00Z'), max: new Date('2200-12-31T23:59:59Z') }), (d) => {
+      assert.equal(parseTime(d.toISOString()), d.getTime());
+    }),
+  );
+  for (const odd of ['2026-02-30T10:00:00.000Z', '2026-13-01T10:00:00.000Z', '2026-01-10T25:00:00.000Z', 'yesterday']) {
+    assert.deepEqual(parseTime(odd), Date.parse(odd), odd);
+  }
+  assert.equal(parseTime('2026-01-10T10:00:00Z'), Date.parse('2026-01-10T10:00:00Z'));
+  assert.equal(parseTime('2026-01-10T11:00:00.000+01:00'), Date.parse('2026-01-10T10:00:00Z'));
 });
