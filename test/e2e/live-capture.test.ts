@@ -15,6 +15,8 @@ const skip = skipReason();
 
 const LAB = { name: 'livecap', hosts: { client: '10.200.9.1', server: '10.200.9.2' } };
 const HTTP_PORT = 8080;
+/** A safety net so that a hung tcpdump or server fails the test instead of stalling CI; never a measurement. */
+const E2E_TIMEOUT_MS = 60_000;
 
 /** Source and destination of an Ethernet/IPv4 frame as dotted quads, or undefined for anything else. */
 function ipv4Endpoints(frame: Buffer): { src: string; dst: string } | undefined {
@@ -109,7 +111,7 @@ test('a snaplen beyond what tcpdump accepts is a bad-option error', async () => 
   });
 });
 
-test('a live capture in a namespace streams the HTTP exchange both ways and stop() reports tcpdump\'s counts', { skip }, async () => {
+test('a live capture in a namespace streams the HTTP exchange both ways and stop() reports tcpdump\'s counts', { skip, timeout: E2E_TIMEOUT_MS }, async () => {
   await withLab(LAB, async (lab) => {
     await startHttpServer(lab);
     const client = lab.address('client');
@@ -157,7 +159,7 @@ test('a live capture in a namespace streams the HTTP exchange both ways and stop
   });
 });
 
-test('stopping a capture nobody reads still ends tcpdump and reports its counts', { skip }, async () => {
+test('stopping a capture nobody reads still ends tcpdump and reports its counts', { skip, timeout: E2E_TIMEOUT_MS }, async () => {
   await withLab(LAB, async (lab) => {
     const capture = await startLiveCapture({ interface: lab.interface, netns: lab.namespace('client') });
     const stats = await capture.stop();
@@ -166,7 +168,7 @@ test('stopping a capture nobody reads still ends tcpdump and reports its counts'
   });
 });
 
-test('an interface missing from an existing namespace is a no-such-interface error', { skip }, async () => {
+test('an interface missing from an existing namespace is a no-such-interface error', { skip, timeout: E2E_TIMEOUT_MS }, async () => {
   await withLab(LAB, async (lab) => {
     await assert.rejects(startLiveCapture({ interface: 'pal-none0', netns: lab.namespace('client') }), (err: unknown) => {
       assert.ok(err instanceof LiveCaptureError);
@@ -177,7 +179,7 @@ test('an interface missing from an existing namespace is a no-such-interface err
   });
 });
 
-test('a filter tcpdump cannot compile is a bad-filter error', { skip }, async () => {
+test('a filter tcpdump cannot compile is a bad-filter error', { skip, timeout: E2E_TIMEOUT_MS }, async () => {
   await withLab(LAB, async (lab) => {
     await assert.rejects(startLiveCapture({ interface: lab.interface, netns: lab.namespace('client'), filter: 'tcp prot 80' }), (err: unknown) => {
       assert.ok(err instanceof LiveCaptureError);
@@ -188,7 +190,7 @@ test('a filter tcpdump cannot compile is a bad-filter error', { skip }, async ()
 });
 
 for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
-  test(`tcpdump does not outlive a process that started it and was ended by ${signal}`, { skip }, async () => {
+  test(`tcpdump does not outlive a process that started it and was ended by ${signal}`, { skip, timeout: E2E_TIMEOUT_MS }, async () => {
     const lab = await createLab(LAB);
     let owner: ChildProcess | undefined;
     try {
