@@ -76,12 +76,15 @@ const STATIC: ReadonlyArray<readonly [string, string]> = [
   ['user-agent', ''], ['vary', ''], ['via', ''], ['www-authenticate', ''],
 ];
 
+/** Largest dynamic table kept, whatever a size update on the wire asks for. */
+const MAX_TABLE = 65536;
+
 /** The per-connection decoder state of one direction. */
 export class HpackDecoder {
   private readonly table: Array<readonly [string, string]> = [];
   private size = 0;
 
-  /** `maxSize` bounds memory regardless of what a size update on the wire asks for. */
+  /** Starts at the default SETTINGS_HEADER_TABLE_SIZE (RFC 9113 section 6.5.2). */
   constructor(private maxSize = 4096) {}
 
   /** Decodes one complete header block; undefined when it is malformed. */
@@ -99,8 +102,9 @@ export class HpackDecoder {
         at = idx.next;
       } else if ((c & 0xe0) === 0x20) {
         const n = integer(b, at, 5);
-        if (n === undefined || n.value > 4096) return undefined;
-        this.maxSize = n.value;
+        if (n === undefined) return undefined;
+        // A peer may allow more than the default via SETTINGS; memory stays bounded by the cap.
+        this.maxSize = Math.min(n.value, MAX_TABLE);
         this.evict(0);
         at = n.next;
       } else {
