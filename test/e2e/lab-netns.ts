@@ -28,6 +28,8 @@ export interface Lab {
   namespace(host: string): string;
   /** The host's interface on the lab network, as named inside its namespace. */
   readonly interface: 'eth0';
+  /** The "node" namespace holding the bridge every host hangs on, as on a container host. */
+  readonly node: { readonly namespace: string; readonly bridge: 'br0' };
   address(host: string): string;
   /** Starts a long-running process in a host's namespace; destroy() stops it. */
   spawn(host: string, command: string, args: readonly string[], options?: SpawnOptions): ChildProcess;
@@ -157,6 +159,7 @@ export async function createLab(spec: LabSpec): Promise<Lab> {
   let destroyed: Promise<void> | undefined;
   return {
     interface: 'eth0',
+    node: { namespace: bridgeNs, bridge: 'br0' },
     namespace: hostNs,
     address(host) {
       hostNs(host);

@@ -39,6 +39,51 @@ async function startHttpServer(lab: Lab): Promise<void> {
   throw new Error('the HTTP server in the lab ended before listening');
 }
 
+/** The lab's client fetches from the HTTP server with Node's own fetch, and must get its body. */
+async function fetchFromServer(lab: Lab): Promise<void> {
+  const url = `http://${lab.address('server')}:${HTTP_PORT}/`;
+  const fetched = await lab.run('client', process.execPath, ['-e', `fetch('${url}').then((r) => r.text()).then((t) => console.log(t))`]);
+  assert.equal(fetched.stdout.trim(), 'palisade', `the HTTP client failed: ${fetched.stderr}`);
+}
+
+interface Collected {
+  /** The raw pcap bytes, as tcpdump wrote them. */
+  chunks: Buffer[];
+  /** Every record, copied out of the stream's chunks. */
+  records: CaptureRecord[];
+  /** Settles once a packet from `from` came through. */
+  replied: Promise<void>;
+  /** Settles when the stream ends. */
+  done: Promise<void>;
+}
+
+/**
+ * Reads a live capture in the background. A test stops the capture only once the reply came
+ * through: packets still in the kernel's buffer at stop time need not reach the stream.
+ */
+function collect(pcap: Readable, from: string): Collected {
+  const chunks: Buffer[] = [];
+  const records: CaptureRecord[] = [];
+  let sawReply!: () => void;
+  const replied = new Promise<void>((resolve) => (sawReply = resolve));
+  const tee = Readable.from(
+    (async function* () {
+      for await (const chunk of pcap) {
+        chunks.push(chunk as Buffer);
+        yield chunk as Buffer;
+      }
+    })(),
+  );
+  const done = (async () => {
+    for await (const record of readCapture(tee)) {
+      const copy = { ...record, data: Buffer.from(record.data) };
+      records.push(copy);
+      if (ipv4Endpoints(copy.data)?.src === from) sawReply();
+    }
+  })();
+  return { chunks, records, replied, done };
+}
+
 function waitForExit(pid: number): Promise<boolean> {
   // A zombie is gone for our purpose: it holds no capture and no socket.
   const alive = (): boolean => {
@@ -117,45 +162,36 @@ test('a live capture in a namespace streams the HTTP exchange both ways and stop
     const client = lab.address('client');
     const server = lab.address('server');
     const capture = await startLiveCapture({ interface: lab.interface, netns: lab.namespace('client'), filter: `tcp port ${HTTP_PORT}` });
-
-    const chunks: Buffer[] = [];
-    const records: CaptureRecord[] = [];
-    let sawReply!: () => void;
-    const replySeen = new Promise<void>((resolve) => (sawReply = resolve));
-    const reading = (async () => {
-      const tee = Readable.from(
-        (async function* () {
-          for await (const chunk of capture.pcap) {
-            chunks.push(chunk as Buffer);
-            yield chunk as Buffer;
-          }
-        })(),
-      );
-      for await (const record of readCapture(tee)) {
-        const copy = { ...record, data: Buffer.from(record.data) };
-        records.push(copy);
-        const ends = ipv4Endpoints(copy.data);
-        if (ends?.src === server && ends.dst === client) sawReply();
-      }
-    })();
-
-    const fetched = await lab.run('client', process.execPath, ['-e', `fetch('http://${server}:${HTTP_PORT}/').then((r) => r.text()).then((t) => console.log(t))`]);
-    assert.equal(fetched.stdout.trim(), 'palisade', `the HTTP client failed: ${fetched.stderr}`);
-    // Stop only once the server's packets came through: packets still in the kernel's buffer at
-    // stop time are counted by tcpdump but need not reach the stream.
-    await replySeen;
+    const seen = collect(capture.pcap, server);
+    await fetchFromServer(lab);
+    await seen.replied;
     const stats = await capture.stop();
-    await reading;
+    await seen.done;
 
-    const all = Buffer.concat(chunks);
+    const all = Buffer.concat(seen.chunks);
     assert.equal(all.readUInt32LE(0), 0xa1b2c3d4, 'classic pcap magic, microsecond timestamps, little-endian');
     assert.equal(all.readUInt32LE(20), 1, 'link type Ethernet');
-    const endpoints = records.map((r) => ipv4Endpoints(r.data));
+    const endpoints = seen.records.map((r) => ipv4Endpoints(r.data));
     assert.ok(endpoints.some((e) => e?.src === client && e.dst === server), 'a packet from the client to the server');
     assert.ok(endpoints.some((e) => e?.src === server && e.dst === client), 'a packet from the server to the client');
-    assert.equal(stats.captured, records.length, 'tcpdump counted exactly the records in the stream');
+    assert.equal(stats.captured, seen.records.length, 'tcpdump counted exactly the records in the stream');
     assert.ok(stats.receivedByFilter >= stats.captured);
     assert.equal(stats.droppedByKernel, 0);
+  });
+});
+
+test('a capture on the node bridge sees the traffic between two hosts', { skip, timeout: E2E_TIMEOUT_MS }, async () => {
+  await withLab(LAB, async (lab) => {
+    await startHttpServer(lab);
+    const capture = await startLiveCapture({ interface: lab.node.bridge, netns: lab.node.namespace, filter: `tcp port ${HTTP_PORT}` });
+    const seen = collect(capture.pcap, lab.address('server'));
+    await fetchFromServer(lab);
+    await seen.replied;
+    await capture.stop();
+    await seen.done;
+    const first = seen.records[0];
+    assert.ok(first !== undefined);
+    assert.deepEqual(ipv4Endpoints(first.data), { src: lab.address('client'), dst: lab.address('server') }, 'the SYN from client to server crossed the bridge');
   });
 });
 
