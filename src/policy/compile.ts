@@ -9,7 +9,7 @@ import type { Connection } from '../model/connection.js';
 import { compareRules, MODES, RESERVED_GROUPS, type Criterion, type Mode, type Policy, type Rule } from '../model/policy.js';
 import type { Verdict } from '../model/verdict.js';
 import type { Inventory, Workload } from '../model/workload.js';
-import { describeService, pendingVerdictOf, verdictOf, type Side } from './decide.js';
+import { describeService, pendingVerdictOf, verdictOf, type DecisionFacts, type Side } from './decide.js';
 import { explainDecision, type Explanation } from './explain.js';
 import { fqdnMatches, isIdentityCriterion, leaseEnd, leaseStart, matchesIdentity, selectEnv, type Resolver } from './select.js';
 
@@ -92,6 +92,9 @@ interface Profile {
   /** Groups that hold whatever the decision. */
   bits: Uint32Array;
   dynamic: DynamicCheck[];
+  /** The dynamic checks split by what they need: only the address, or DNS names too. */
+  rangeChecks: DynamicCheck[];
+  nameChecks: DynamicCheck[];
   /** Rules through certain groups, used when no dynamic group holds. */
   egress: RuleIndex;
   ingress: RuleIndex;
@@ -164,7 +167,11 @@ function inRanges(ranges: IpRange[], addr: IpAddr | undefined): boolean {
 
 /** Every pattern matches one of the names. */
 function namesMatch(patterns: string[], names: readonly string[]): boolean {
-  for (const p of patterns) if (!names.some((n) => fqdnMatches(p, n))) return false;
+  for (const p of patterns) {
+    let found = false;
+    for (const n of names) if ((found = fqdnMatches(p, n))) break;
+    if (!found) return false;
+  }
   return true;
 }
 
@@ -471,7 +478,9 @@ class Compiled implements CompiledPolicy {
     if (p === undefined) {
       p = this.profiles.length;
       this.profileKeys.set(key, p);
-      this.profiles.push({ bits, dynamic, egress: EMPTY_INDEX, ingress: EMPTY_INDEX, egressAll: EMPTY_INDEX, ingressAll: EMPTY_INDEX, mode: -1 });
+      const rangeChecks = dynamic.filter((c) => c.fqdn.length === 0);
+      const nameChecks = dynamic.filter((c) => c.fqdn.length > 0);
+      this.profiles.push({ bits, dynamic, rangeChecks, nameChecks, egress: EMPTY_INDEX, ingress: EMPTY_INDEX, egressAll: EMPTY_INDEX, ingressAll: EMPTY_INDEX, mode: -1 });
     }
     return p;
   }
@@ -622,16 +631,20 @@ class Compiled implements CompiledPolicy {
     out.profile = profile;
     out.bits.set(p.bits);
     out.dynamic = false;
-    let names: readonly string[] | undefined;
-    for (const c of p.dynamic) {
-      if (!inRanges(c.ranges, addr)) continue;
-      if (c.fqdn.length > 0) {
-        if (!dns) continue;
-        names ??= dns.namesOf(ip);
-        if (!namesMatch(c.fqdn, names)) continue;
+    for (const c of p.rangeChecks) {
+      if (inRanges(c.ranges, addr)) {
+        setBit(out.bits, c.group);
+        out.dynamic = true;
       }
-      setBit(out.bits, c.group);
-      out.dynamic = true;
+    }
+    if (dns === undefined || p.nameChecks.length === 0) return out;
+    const names = dns.namesOf(ip);
+    if (names.length === 0) return out;
+    for (const c of p.nameChecks) {
+      if (inRanges(c.ranges, addr) && namesMatch(c.fqdn, names)) {
+        setBit(out.bits, c.group);
+        out.dynamic = true;
+      }
     }
     return out;
   }
@@ -740,15 +753,10 @@ class Compiled implements CompiledPolicy {
     const sides: Side[] = [];
     if (client.kind === 'workload') sides.push(this.sideOf(client, 'egress'));
     if (server.kind === 'workload') sides.push(this.sideOf(server, 'ingress'));
-    const facts = {
-      rule: match >= 0 ? this.rules[match] : undefined,
-      client: displayName(client),
-      server: displayName(server),
-      service: describeService(conn.ipProto, conn.server.port),
-      sides,
-      defaultMode: this.defaultMode,
-    };
-    return match <= -2 ? pendingVerdictOf({ ...facts, rule: this.rules[-2 - match] as Rule }) : verdictOf(facts);
+    const service = describeService(conn.ipProto, conn.server.port);
+    const rule = match >= 0 ? this.rules[match] : match <= -2 ? (this.rules[-2 - match] as Rule) : undefined;
+    const facts = { rule, client: displayName(client), server: displayName(server), service, sides, defaultMode: this.defaultMode };
+    return match <= -2 ? pendingVerdictOf(facts as DecisionFacts & { rule: Rule }) : verdictOf(facts);
   }
 
   decide(conn: Connection, dns?: Resolver): Verdict {

@@ -31,9 +31,9 @@ const RANK: Record<Mode, number> = { discover: 0, monitor: 1, protect: 2 };
 
 /** How a connection reads in a sentence: `tcp/5432`, `icmp type 8`, `other`. */
 export function describeService(ipProto: IpProto, port: number): string {
-  if (ipProto === 'icmp' || ipProto === 'icmpv6') return `${ipProto} type ${port}`;
+  if (ipProto === 'icmp' || ipProto === 'icmpv6') return ipProto + ' type ' + port;
   if (ipProto === 'other') return 'other';
-  return `${ipProto}/${port}`;
+  return ipProto + '/' + port;
 }
 
 export interface DecisionFacts {
@@ -46,50 +46,54 @@ export interface DecisionFacts {
   defaultMode: Mode;
 }
 
+const OUTCOME_TEXT = {
+  blocked: ' blocked',
+  violation: ' allowed, violation reported',
+  learn: ' allowed, recorded for learning',
+  allowed: ' allowed',
+} as const;
+
 function sideSentence(side: Side, p: PerimeterVerdict, sameWorkload: boolean): string {
-  const who = sameWorkload ? `${side.name} (${side.side})` : side.name;
-  const what = !p.allowed ? 'blocked' : p.violation ? 'allowed, violation reported' : p.learn ? 'allowed, recorded for learning' : 'allowed';
-  return `${who} is in ${side.mode}: ${what}`;
+  const who = sameWorkload ? side.name + ' (' + side.side + ')' : side.name;
+  const what = !p.allowed ? OUTCOME_TEXT.blocked : p.violation ? OUTCOME_TEXT.violation : p.learn ? OUTCOME_TEXT.learn : OUTCOME_TEXT.allowed;
+  return who + ' is in ' + side.mode + ':' + what;
 }
 
-/** The rule's decision for every side, combined as DESIGN.md says, with its reason. */
+/**
+ * The rule's decision for every side, combined as DESIGN.md says, with its reason. On the decision
+ * path: plain loops and concatenation, no intermediate arrays.
+ */
 export function verdictOf(facts: DecisionFacts): Verdict {
   const { rule, sides } = facts;
   const outcome: Outcome = rule === undefined ? 'default' : rule.action;
   const ruleId = rule === undefined ? 'default' : rule.id;
-  const what = `${facts.client} → ${facts.server} on ${facts.service}`;
+  const what = facts.client + ' → ' + facts.server + ' on ' + facts.service;
   const head =
     rule === undefined
-      ? `no rule matches ${what}`
-      : `rule ${rule.id} (priority ${rule.priority}) ${rule.action === 'allow' ? 'allows' : 'denies'} ${what}`;
+      ? 'no rule matches ' + what
+      : 'rule ' + rule.id + ' (priority ' + rule.priority + (rule.action === 'allow' ? ') allows ' : ') denies ') + what;
+  const perimeters: PerimeterVerdict[] = [];
   if (sides.length === 0) {
-    return {
-      allowed: true,
-      enforced: false,
-      ruleId,
-      mode: facts.defaultMode,
-      reason: `${head}; neither endpoint has a perimeter, so nothing is enforced`,
-      violation: false,
-      perimeters: [],
-    };
+    const reason = head + '; neither endpoint has a perimeter, so nothing is enforced';
+    return { allowed: true, enforced: false, ruleId, mode: facts.defaultMode, reason, violation: false, perimeters };
   }
-  const perimeters = sides.map((s) => perimeterVerdict(s, outcome));
   let allowed = true;
   let violation = false;
   // Only protect blocks, so the blocking side's mode is also the strictest one.
   let mode: Mode = 'discover';
-  for (const p of perimeters) {
+  for (const s of sides) {
+    const p = perimeterVerdict(s, outcome);
+    perimeters.push(p);
     if (!p.allowed) allowed = false;
     if (p.violation) violation = true;
     if (RANK[p.mode] > RANK[mode]) mode = p.mode;
   }
-  const enforced = mode === 'protect';
-  const same = sides.length === 2 && sides[0]?.workload === sides[1]?.workload;
-  const reason =
-    outcome === 'allow'
-      ? head
-      : `${head}; ${perimeters.map((p, i) => sideSentence(sides[i] as Side, p, same)).join('; ')}`;
-  return { allowed, enforced, ruleId, mode, reason, violation, perimeters };
+  let reason = head;
+  if (outcome !== 'allow') {
+    const same = sides.length === 2 && sides[0]?.workload === sides[1]?.workload;
+    for (let i = 0; i < sides.length; i++) reason += '; ' + sideSentence(sides[i] as Side, perimeters[i] as PerimeterVerdict, same);
+  }
+  return { allowed, enforced: mode === 'protect', ruleId, mode, reason, violation, perimeters };
 }
 
 /** A rule naming applications might still match: nothing is decided yet, nothing is reported. */
