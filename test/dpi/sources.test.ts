@@ -82,7 +82,7 @@ test('captures in the fixtures are read through the packet pipeline into flows',
 
 test('times in the form Palisade writes are read as Date.parse reads them, and other forms fall back to it', () => {
   fc.assert(
-    fc.property(fc.date({ min: new Date('1970-01-01T00:00:00Z'), max: new Date('2200-12-31T23:59:59Z') }), (d) => {
+    fc.property(fc.date({ min: new Date('1970-01-01T00:00:00Z'), max: new Date('2200-12-31T23:59:59Z'), noInvalidDate: true }), (d) => {
       assert.equal(parseTime(d.toISOString()), d.getTime());
     }),
   );
