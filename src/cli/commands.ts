@@ -3,6 +3,7 @@
 
 import type { Command } from 'commander';
 import { registerAnalyze } from './analyze.js';
+import { registerCheck } from './check.js';
 import { registerCapture } from './capture.js';
 import { registerInspect } from './inspect.js';
 import { registerLab } from './lab.js';
@@ -14,6 +15,7 @@ export type RegisterCommand = (program: Command) => void;
 
 export const commands: RegisterCommand[] = [
   registerAnalyze,
+  registerCheck,
   registerInspect,
   registerLab,
   registerCapture,
