@@ -5,6 +5,7 @@
 # a real client makes one short exchange, and the capture lands in test/fixtures/pcap/<name>.pcap.
 #
 # Usage (root): scripts/record-fixtures.sh [name...]   e.g. scripts/record-fixtures.sh http redis
+# (all of them without names; OUT=dir writes the captures there instead).
 # Nothing outside the two namespaces and one temporary directory is touched, except /run/sshd
 # (sshd's compiled-in privilege-separation directory), created only when missing and removed after.
 set -euo pipefail
@@ -70,7 +71,7 @@ cleanup() {
   log "cleaning up"
   remove_lab
   if [ -n "$WORK" ]; then
-    [ -e "$WORK/made-run-sshd" ] && rmdir /run/sshd 2>/dev/null
+    if [ -e "$WORK/made-run-sshd" ]; then rmdir /run/sshd 2>/dev/null || true; fi
     rm -rf "$WORK"
   fi
   exit "$rc"
