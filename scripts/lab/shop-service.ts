@@ -97,7 +97,7 @@ async function sql(statement: string): Promise<string> {
   const pg = config.postgres;
   if (pg === undefined) throw new Error(`${config.role} has no database`);
   const conninfo = `host=${await resolve('postgres')} port=5432 user=${pg.user} dbname=${pg.database} sslmode=disable application_name=shop-${config.role}`;
-  return cli('psql', ['-X', '-A', '-t', conninfo, '-c', statement], { PGPASSWORD: pg.password });
+  return cli('psql', ['-X', '-q', '-A', '-t', conninfo, '-c', statement], { PGPASSWORD: pg.password });
 }
 
 async function amqp(command: 'amqp-publish' | 'amqp-get', args: string[]): Promise<string> {

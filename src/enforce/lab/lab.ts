@@ -169,7 +169,7 @@ export async function labUp(opts: LabOptions = {}): Promise<LabUp> {
     const start = async (server: Server): Promise<TrackedProcess> => {
       const logFile = join(logs, `${server.name}.log`);
       const pid = spawnIn(labPod(state, server.pod).namespace, server.command, server.args, { logFile, env: server.env, cwd: REPO_ROOT });
-      const tracked = track(server.name, server.pod, pid);
+      const tracked = track(server.name, server.pod, pid, server.stopSignal);
       state.processes.push(tracked);
       await save();
       return tracked;

@@ -12,6 +12,8 @@ export interface TrackedProcess {
   pid: number;
   /** Kernel start time (clock ticks after boot, /proc/PID/stat field 22): tells a reused PID apart. */
   startTime: number;
+  /** How to ask it to stop; SIGTERM unless it ignores that (rabbitmq-server's wrapper does). */
+  stopSignal?: NodeJS.Signals;
 }
 
 interface ProcStat {
@@ -32,10 +34,10 @@ function procStat(pid: number): ProcStat | undefined {
 }
 
 /** Identifies a process just started, for tracking. */
-export function track(name: string, pod: string, pid: number): TrackedProcess {
+export function track(name: string, pod: string, pid: number, stopSignal?: NodeJS.Signals): TrackedProcess {
   const stat = procStat(pid);
   if (stat === undefined) throw new Error(`${name} in ${pod} exited at once (pid ${pid})`);
-  return { name, pod, pid, startTime: stat.startTime };
+  return { name, pod, pid, startTime: stat.startTime, ...(stopSignal === undefined ? {} : { stopSignal }) };
 }
 
 /** The tracked process still runs (a zombie has ended; a PID with another start time is not ours). */
@@ -55,9 +57,9 @@ function signal(p: TrackedProcess, sig: NodeJS.Signals): void {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Ends tracked processes: SIGTERM, then SIGKILL for those still running after graceMs. */
+/** Ends tracked processes: their stop signal, then SIGKILL for those still running after graceMs. */
 export async function stopAll(processes: readonly TrackedProcess[], graceMs = 5000): Promise<void> {
-  for (const p of processes) signal(p, 'SIGTERM');
+  for (const p of processes) signal(p, p.stopSignal ?? 'SIGTERM');
   const deadline = Date.now() + graceMs;
   while (processes.some(isRunning) && Date.now() < deadline) await sleep(100);
   for (const p of processes) signal(p, 'SIGKILL');

@@ -40,6 +40,8 @@ export interface Server {
   env?: NodeJS.ProcessEnv;
   /** Ports that show the server is ready. */
   listen: { proto: 'tcp' | 'udp'; port: number }[];
+  /** How to stop it, when SIGTERM does not. */
+  stopSignal?: NodeJS.Signals;
 }
 
 /** The domain of cluster service names, as Kubernetes' DNS gives them. */
@@ -172,7 +174,11 @@ export async function prepareShop(pods: readonly Pod[], stateDir: string): Promi
     RABBITMQ_ADVANCED_CONFIG_FILE: join(rabbit, 'advanced.config'),
   };
   delete rabbitEnv.ERL_FLAGS;
-  servers.push({ name: 'rabbitmq-server', pod: 'rabbitmq', command: '/usr/lib/rabbitmq/bin/rabbitmq-server', args: [], env: rabbitEnv, listen: [{ proto: 'tcp', port: 5672 }] });
+  // Its wrapper script waits out SIGTERM for many seconds; the broker's data is thrown away anyway.
+  servers.push({
+    name: 'rabbitmq-server', pod: 'rabbitmq', command: '/usr/lib/rabbitmq/bin/rabbitmq-server', args: [], env: rabbitEnv,
+    listen: [{ proto: 'tcp', port: 5672 }], stopSignal: 'SIGKILL',
+  });
 
   // The shop's own services; TLS where the inventory says so (payments, and the provider).
   const tls = join(stateDir, 'tls');
