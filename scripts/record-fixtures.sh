@@ -514,6 +514,8 @@ main() {
     rc=$?
     set -e
     stop_namespace_processes
+    # Killed by a signal (Ctrl-C reaches the whole process group): stop, do not go on to the next.
+    [ "$rc" -lt 128 ] || exit "$rc"
     if [ "$rc" != 0 ]; then
       failed+=("$p")
       log "== $p FAILED (exit $rc); the last lines its programs wrote:"
