@@ -1,6 +1,7 @@
 // AMQP: the client opens with the protocol header "AMQP" followed by the version (0-9-1: 0 0 9 1,
 // 0-9 and 0-8: 1 1 0 9 / 1 1 0 8, 1.0: id 0/2/3 and 1 0 0). A 0-9-1 server answers with a
-// Connection.Start method frame; a 1.0 server echoes a header. The extractor records the version.
+// Connection.Start method frame; a 1.0 server echoes a header. Mid-session captures are
+// recognised by 0-9-1 frame structure. The extractor records the version and server product.
 
 import { literal } from '../bytes.js';
 import type { FlowMeta } from '../../model/flow.js';
@@ -23,23 +24,45 @@ function probeHeader(b: Buffer): ProbeResult {
 }
 
 /** Connection.Start: method frame (type 1) on channel 0, class 10 method 10, version 0.9. */
-function probeStart(b: Buffer): ProbeResult {
-  const expect = [0x01, 0x00, 0x00];
-  for (let i = 0; i < 3; i++) {
-    const c = b[i];
-    if (c === undefined) return 'need-more';
-    if (c !== expect[i]) return 'no';
-  }
-  if (b.length < 13) return 'need-more';
-  const size = b.readUInt32BE(3);
-  if (size < 6 || size > 131072) return 'no';
-  return b.readUInt16BE(7) === 10 && b.readUInt16BE(9) === 10 && b[11] === 0 && b[12] === 9 ? 'match' : 'no';
+function isConnectionStart(b: Buffer): boolean {
+  return b.length >= 13 && b[0] === 1 && b.readUInt16BE(1) === 0 && b.readUInt16BE(7) === 10 && b.readUInt16BE(9) === 10 && b[11] === 0 && b[12] === 9;
 }
 
-function probe(data: Buffer, dir: Direction): ProbeResult {
-  if (dir === 'c2s') return probeHeader(data);
-  // The server answers a 0-9-1 header with Connection.Start, or any other with its own header.
-  return data[0] === 0x41 ? probeHeader(data) : probeStart(data);
+/** 0-9-1 frame types: method, content header, content body, heartbeat. */
+const FRAME_TYPES = new Set([1, 2, 3, 8]);
+/** Classes: connection, channel, exchange, queue, basic, confirm, tx. */
+const CLASSES = new Set([10, 20, 40, 50, 60, 85, 90]);
+const FRAME_END = 0xce;
+/** frame_max as servers negotiate it (RabbitMQ: 128 KB). */
+const MAX_FRAME = 131072;
+
+/**
+ * A run of 0-9-1 frames, as seen when capture starts mid-session or from the server's
+ * Connection.Start: type, channel, size, payload, frame-end 0xCE. One method frame of a known
+ * class, or two well-formed frames in a row, are enough.
+ */
+function probeFrames(b: Buffer): ProbeResult {
+  let at = 0;
+  for (let n = 0; n < 2; n++) {
+    const type = b[at];
+    if (type === undefined) return 'need-more';
+    if (!FRAME_TYPES.has(type)) return 'no';
+    if (at + 7 > b.length) return 'need-more';
+    const size = b.readUInt32BE(at + 3);
+    if (size > MAX_FRAME) return 'no';
+    if (type === 1 && at + 9 <= b.length && !CLASSES.has(b.readUInt16BE(at + 7))) return 'no';
+    const end = b[at + 7 + size];
+    if (end === undefined) return 'need-more';
+    if (end !== FRAME_END) return 'no';
+    if (type === 1) return 'match';
+    at += 8 + size;
+  }
+  return 'match';
+}
+
+function probe(data: Buffer): ProbeResult {
+  // Either side may open with a protocol header (a 1.0 server echoes one); otherwise frames.
+  return data[0] === 0x41 ? probeHeader(data) : probeFrames(data);
 }
 
 function extract(data: Buffer, dir: Direction, _ctx: ProbeContext, meta: FlowMeta): boolean {
@@ -49,7 +72,7 @@ function extract(data: Buffer, dir: Direction, _ctx: ProbeContext, meta: FlowMet
     if (v !== undefined) meta.amqpVersion = v;
     return false;
   }
-  if (probeStart(data) !== 'match') return false;
+  if (!isConnectionStart(data)) return false;
   // server-properties is a field table after the version bytes; product and version are long strings.
   const product = tableString(data, 13, 'product');
   const release = tableString(data, 13, 'version');

@@ -31,10 +31,11 @@ function probe(data: Buffer, dir: Direction): ProbeResult {
   return (dir === 'c2s' ? OPENING_REQUESTS : OPENING_REPLIES).has(codePoint) ? 'match' : 'no';
 }
 
-/** EBCDIC (CCSID 37/500) letters, digits and the punctuation names use, mapped to ASCII. */
+/** EBCDIC (CCSID 37/500) letters, digits and the punctuation names use, up to the first other byte. */
 function fromEbcdic(b: Buffer): string {
   let out = '';
   for (const c of b) {
+    const before = out.length;
     if (c >= 0x81 && c <= 0x89) out += String.fromCharCode(0x61 + c - 0x81);
     else if (c >= 0x91 && c <= 0x99) out += String.fromCharCode(0x6a + c - 0x91);
     else if (c >= 0xa2 && c <= 0xa9) out += String.fromCharCode(0x73 + c - 0xa2);
@@ -42,7 +43,9 @@ function fromEbcdic(b: Buffer): string {
     else if (c >= 0xd1 && c <= 0xd9) out += String.fromCharCode(0x4a + c - 0xd1);
     else if (c >= 0xe2 && c <= 0xe9) out += String.fromCharCode(0x53 + c - 0xe2);
     else if (c >= 0xf0 && c <= 0xf9) out += String.fromCharCode(0x30 + c - 0xf0);
-    else out += ({ 0x40: ' ', 0x4b: '.', 0x6d: '_', 0x60: '-', 0x61: '/', 0x7a: ':' } as Record<number, string>)[c] ?? '?';
+    else out += ({ 0x40: ' ', 0x4b: '.', 0x6d: '_', 0x60: '-', 0x61: '/', 0x7a: ':' } as Record<number, string>)[c] ?? '';
+    // Names may be followed by binary fields (EXTNAM carries a process id): stop there.
+    if (out.length === before) break;
   }
   return out.trimEnd();
 }

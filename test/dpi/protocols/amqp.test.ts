@@ -33,6 +33,16 @@ test('AMQP matches a Connection.Start method frame from the server', () => {
   assert.equal(amqp.probe(connectionStart(), 's2c', ctx()), 'match');
 });
 
+test('AMQP matches a mid-session method frame (Basic.Publish, class 60 method 40) ending in 0xCE', () => {
+  const publish = hex('01 0001 00000015 003c 0028 0000 08 63656c657279657600 00 00 ce');
+  publish.writeUInt32BE(publish.length - 8, 3);
+  assert.equal(amqp.probe(publish, 'c2s', ctx()), 'match');
+});
+
+test('AMQP rejects a frame without the frame-end octet', () => {
+  assert.equal(amqp.probe(hex('08 0000 00000000 00'), 'c2s', ctx()), 'no');
+});
+
 test('AMQP rejects a protocol header with an undefined version', () => {
   assert.equal(amqp.probe(Buffer.concat([ascii('AMQP'), hex('00 07 07 07')]), 'c2s', ctx()), 'no');
 });
