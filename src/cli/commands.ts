@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { registerAnalyze } from './analyze.js';
 import { registerCheck } from './check.js';
+import { registerDiff } from './diff.js';
 import { registerCapture } from './capture.js';
 import { registerInspect } from './inspect.js';
 import { registerLab } from './lab.js';
@@ -16,6 +17,7 @@ export type RegisterCommand = (program: Command) => void;
 export const commands: RegisterCommand[] = [
   registerAnalyze,
   registerCheck,
+  registerDiff,
   registerInspect,
   registerLab,
   registerCapture,

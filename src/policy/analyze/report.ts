@@ -48,7 +48,7 @@ export function compactSegments(segments: readonly Segment[]): Segment[] {
   return out;
 }
 
-function lineOf(s: Segment): ReachLine {
+export function lineOf(s: Segment): ReachLine {
   const line: ReachLine = { ports: describeCell(s), apps: describeApps(s.apps), rule: s.rule?.id ?? 'default', enforced: !s.unenforced };
   const at = ruleLocation(s.rule);
   if (at !== undefined) line.ruleAt = at;
@@ -57,8 +57,15 @@ function lineOf(s: Segment): ReachLine {
 
 const keyOf = (e: ReachEndpoint, level: ReachLevel): string => (level === 'workload' ? e.id : e.service);
 
-/** Allowed connectivity between distinct endpoints, at the level asked for, sorted by from then to. */
-export function reachEntries(reach: Reachability, level: ReachLevel): ReachEntry[] {
+export interface ReachPair {
+  from: string;
+  to: string;
+  /** Allowed segments, compacted, in output order. */
+  segments: Segment[];
+}
+
+/** Allowed segments between distinct endpoints at the level asked for, sorted by from then to. */
+export function reachPairs(reach: Reachability, level: ReachLevel): ReachPair[] {
   const pairs = new Map<string, { from: string; to: string; segments: Set<Segment> }>();
   for (const edge of reach.edges()) {
     const clients = reach.classes[edge.client]?.members ?? [];
@@ -77,7 +84,12 @@ export function reachEntries(reach: Reachability, level: ReachLevel): ReachEntry
   }
   return [...pairs.values()]
     .sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : a.to < b.to ? -1 : a.to > b.to ? 1 : 0))
-    .map((p) => ({ from: p.from, to: p.to, lines: wholeSpace(dedupeLines(compactSegments([...p.segments]).map(lineOf))) }));
+    .map((p) => ({ from: p.from, to: p.to, segments: compactSegments([...p.segments]) }));
+}
+
+/** Allowed connectivity between distinct endpoints, at the level asked for, sorted by from then to. */
+export function reachEntries(reach: Reachability, level: ReachLevel): ReachEntry[] {
+  return reachPairs(reach, level).map((p) => ({ from: p.from, to: p.to, lines: wholeSpace(dedupeLines(p.segments.map(lineOf))) }));
 }
 
 const WHOLE_PROTOCOLS = ['tcp/any', 'udp/any', 'sctp/any', 'icmp', 'icmpv6', 'other'];
@@ -100,7 +112,7 @@ function dedupeLines(lines: ReachLine[]): ReachLine[] {
   });
 }
 
-function cause(l: ReachLine): string {
+export function cause(l: ReachLine): string {
   if (l.enforced) return `allowed by ${l.rule}${l.ruleAt === undefined ? '' : ` (${l.ruleAt})`}`;
   const by = l.rule === 'default' ? 'no rule matches' : `rule ${l.rule} denies${l.ruleAt === undefined ? '' : ` (${l.ruleAt})`}`;
   return `${by}; allowed only because no side is in protect`;
