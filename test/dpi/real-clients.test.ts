@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Identifier, type Identification } from '../../src/dpi/engine.js';
 import { runPipeline, type Session } from '../../src/packet/index.js';
 
-// Real client programs (curl, openssl, OpenSSH, dig, snmpget) against local servers, captured by
+// Real client programs (curl, openssl, OpenSSH, dig, snmpget, logger) against local servers, captured by
 // fixtures/real-clients.sh: each session is found by its server port.
 
 const capture = fileURLToPath(new URL('fixtures/real-clients.pcap', import.meta.url));
@@ -77,4 +77,19 @@ test('curl TFTP, dig and snmpget over UDP are TFTP, DNS and SNMP with their meta
   assert.equal((await session(18069)).meta.tftpFile, 'boot.img');
   assert.equal((await session(18053)).meta.dnsQuery, 'www.example.com');
   assert.equal((await session(18161)).meta.snmpCommunity, 's3cret');
+});
+
+test('curl answering telnet option negotiation is Telnet', async () => {
+  assert.equal((await session(18023)).app, 'Telnet');
+});
+
+test('curl through SOCKS5 and SOCKS4 proxies is SOCKS with the requested destination', async () => {
+  assert.equal((await session(18180)).meta.socksTarget, 'app.example.internal:80');
+  assert.equal((await session(18181)).meta.socksTarget, '10.200.0.7:8080');
+});
+
+test('logger over UDP and over TCP with octet counting is Syslog with facility and severity', async () => {
+  const udp = await session(18514);
+  assert.deepEqual([udp.app, udp.meta.syslogFacility, udp.meta.syslogSeverity], ['Syslog', 4, 2]);
+  assert.equal((await session(18601)).meta.syslogFacility, 16);
 });
