@@ -1,8 +1,8 @@
-// OpenVPN (openvpn.net "OpenVPN protocol" reference, ssl.h opcodes): the first packet of each
-// side is a hard reset, opcode << 3 | key_id with opcodes 7/10 (client) and 8 (server), then the
-// 8-byte session id. Plain: the ack array (empty from the client) and message packet-id 0 follow. With tls-auth an HMAC
-// (16, 20, 32 or 64 bytes) then the replay packet-id 1 come first; with tls-crypt the replay
-// packet-id 1 follows the session id directly. Over TCP each packet has a 2-byte length.
+// OpenVPN (the wire protocol as OpenVPN's protocol documentation describes it): each
+// side opens with a hard reset, opcode << 3 | key_id with opcodes 7/10 (client) and 8 (server), then
+// an 8-byte session id. Plain: the ack array (empty from the client) and message packet-id 0 follow.
+// tls-auth puts an HMAC (16, 20, 32 or 64 bytes) and then the replay packet-id 1 first; tls-crypt
+// puts the replay packet-id 1 right after the session id. Over TCP a 2-byte length precedes each.
 
 import { u16, u32 } from '../bytes.js';
 import type { Direction, ProbeContext, ProbeResult, ProtocolModule } from '../types.js';
