@@ -42,6 +42,8 @@ const IDLE = 2;
 /**
  * Identifies one session's application protocol from its payload. Holds the bounded stream
  * prefixes (TCP) or first datagrams (UDP) of both directions; everything else is counters.
+ * An extractor's `false` ends its reading of that direction only: the request may be done
+ * while the response is still to come.
  */
 export class Identifier {
   private readonly ctx: ProbeContext;
