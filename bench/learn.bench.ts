@@ -129,6 +129,22 @@ async function main(): Promise<void> {
   const rssLearning = process.resourceUsage().maxRSS * 1024;
   console.log(`peak while learning: rss ${mib(rssLearning)} MiB (the 293 MiB input included), heap used (sampled) ${mib(peakLearning)} MiB`);
 
+  // The ceiling set by JSON.parse alone on the same lines, in the same per-chunk form.
+  {
+    const text = data.toString('utf8', 0, Math.min(data.length, 60 << 20));
+    const body = text.slice(0, text.lastIndexOf('\n'));
+    const cpu = process.cpuUsage();
+    let n = 0;
+    for (let at = 0; at < body.length; ) {
+      let end = body.indexOf('\n', at + (256 << 10));
+      if (end === -1) end = body.length;
+      n += (JSON.parse(`[${body.slice(at, end).replace(/\n/g, ',')}]`) as unknown[]).length;
+      at = end + 1;
+    }
+    const used = process.cpuUsage(cpu);
+    console.log(`JSON.parse alone (the ceiling): ${Math.round(n / ((used.user + used.system) / 1e6)).toLocaleString('en')} lines per CPU second`);
+  }
+
   // The graph alone on flows already parsed: what learning costs beside JSON parsing.
   const flows: Flow[] = [];
   await readFlowSource(chunks(data.subarray(0, Math.min(data.length, 30 << 20)), 256 << 10), (f) => flows.push(f));
