@@ -11,6 +11,7 @@ import { registerLab } from './lab.js';
 import { registerLearn } from './learn.js';
 import { registerMap } from './map.js';
 import { registerPolicy } from './policy.js';
+import { registerReplay } from './replay.js';
 
 export type RegisterCommand = (program: Command) => void;
 
@@ -24,6 +25,7 @@ export const commands: RegisterCommand[] = [
   registerLearn,
   registerMap,
   registerPolicy,
+  registerReplay,
 ];
 
 /** Records the exit code of the running action (0 ok, 1 check failed, 2 bad input). */
