@@ -4,7 +4,7 @@
 // profile lists the rules that can involve it, sorted once and bucketed by port, so decide()
 // walks a handful of rules.
 
-import { canonicalIp, parseAddressSpec, parseIp, rangeContains, unmapV4, type IpAddr, type IpRange } from '../model/address.js';
+import { canonicalIp, formatIp, parseAddressSpec, parseIp, parseIpv4, rangeContains, unmapV4, type IpAddr, type IpRange } from '../model/address.js';
 import type { Connection } from '../model/connection.js';
 import { compareRules, MODES, RESERVED_GROUPS, type Criterion, type Mode, type Policy, type Rule } from '../model/policy.js';
 import type { Verdict } from '../model/verdict.js';
@@ -46,7 +46,9 @@ export interface Membership {
   kind: 'workload' | 'node' | 'external';
   workload: Workload | undefined;
   node: string | undefined;
+  /** Groups it is in now: its profile's bits, or `scratch` when a dynamic group added some. */
   bits: Uint32Array;
+  scratch: Uint32Array;
   /** Address slot (a workload or node at this address), -1 for external. */
   slot: number;
   profile: number;
@@ -73,19 +75,13 @@ interface DynamicCheck {
 }
 
 /**
- * Candidate rules of one profile and direction, ascending rule index. Rules whose ports name a
- * few exact ports sit in the bucket of each port class (so their ports need no check); the rest
- * are `wide` and always walked. Beside each rule, `*Check` keeps what is left to check of its
- * groups when that is one group of the other side (this side's is certain), else -1: check all.
- * Both keep the walk on sequential memory.
+ * Candidate rules of one profile and direction, ascending rule index, packed in one array so a
+ * walk reads sequential memory. [0..C] are offsets (C port classes): bucket c holds the rules
+ * whose ports admit class c (so their ports need no check) from [c] to [c + 1]; the rest, walked
+ * for every port, run from [C] to the end. Entries are pairs (rule, check): check is the one group
+ * of the rule's other side left to test (this side's group is certain), or -1: test all groups.
  */
-interface RuleIndex {
-  off: Int32Array;
-  flat: Int32Array;
-  flatCheck: Int32Array;
-  wide: Int32Array;
-  wideCheck: Int32Array;
-}
+type RuleIndex = Int32Array;
 
 /** The membership shared by every endpoint with the same certain and dynamic groups. */
 interface Profile {
@@ -111,10 +107,30 @@ interface Lease {
   slot: number;
 }
 
+/** What an address may be, while the slots are built. */
 interface AddressEntry {
   /** Latest start first, inventory order on a tie. */
   leases: Lease[];
   nodeSlot: number;
+}
+
+/**
+ * Addresses to slots, flattened: entry e has leases [leaseFrom[e], leaseFrom[e + 1]) and a node
+ * slot (-1 for none). IPv4 entries are found through an open-addressing table keyed by the
+ * address as a number, so classifying an endpoint touches a few typed arrays, no strings.
+ */
+interface AddressTable {
+  v4Mask: number;
+  v4Keys: Uint32Array;
+  /** Entry per table cell, -1 for an empty cell. */
+  v4Entries: Int32Array;
+  /** IPv6 entries by canonical text. */
+  v6: Map<string, number>;
+  leaseFrom: Int32Array;
+  nodeSlot: Int32Array;
+  leaseStart: Float64Array;
+  leaseEnd: Float64Array;
+  leaseSlot: Int32Array;
 }
 
 /** Elementary IPv4 intervals of the address-only groups: bounds[i] <= a < bounds[i + 1] has profile[i]. */
@@ -134,14 +150,58 @@ const PORT_MAX = 0x7fffffff;
 const MAX_BUCKETED_SPAN = 64;
 /** Per-profile rule lists may hold this many entries in all; beyond, the broadest groups are shared. */
 const INDEX_BUDGET = 16_000_000;
-const EMPTY = new Int32Array(0);
-const EMPTY_INDEX: RuleIndex = { off: new Int32Array(1), flat: EMPTY, flatCheck: EMPTY, wide: EMPTY, wideCheck: EMPTY };
 
 const setBit = (bits: Uint32Array, g: number): void => {
   bits[g >>> 5] = (bits[g >>> 5] as number) | (1 << (g & 31));
 };
 const hasBit = (bits: Uint32Array, g: number): boolean => ((bits[g >>> 5] as number) & (1 << (g & 31))) !== 0;
 const portKey = (proto: number, port: number): number => proto * 65536 + port;
+const v4Hash = (v: number, mask: number): number => (Math.imul(v, 0x9e3779b1) >>> 7) & mask;
+
+function buildAddressTable(addresses: Map<string, AddressEntry>): AddressTable {
+  const size = 2 ** Math.ceil(Math.log2(Math.max(16, addresses.size * 2)));
+  const table: AddressTable = {
+    v4Mask: size - 1,
+    v4Keys: new Uint32Array(size),
+    v4Entries: new Int32Array(size).fill(-1),
+    v6: new Map(),
+    leaseFrom: new Int32Array(addresses.size + 1),
+    nodeSlot: new Int32Array(addresses.size),
+    leaseStart: new Float64Array([...addresses.values()].reduce((n, e) => n + e.leases.length, 0)),
+    leaseEnd: new Float64Array(0),
+    leaseSlot: new Int32Array(0),
+  };
+  table.leaseEnd = new Float64Array(table.leaseStart.length);
+  table.leaseSlot = new Int32Array(table.leaseStart.length);
+  let e = 0;
+  let l = 0;
+  for (const [ip, entry] of addresses) {
+    table.nodeSlot[e] = entry.nodeSlot;
+    for (const lease of entry.leases) {
+      table.leaseStart[l] = lease.start;
+      table.leaseEnd[l] = lease.end;
+      table.leaseSlot[l++] = lease.slot;
+    }
+    table.leaseFrom[e + 1] = l;
+    const v4 = parseIpv4(ip);
+    if (v4 === undefined) table.v6.set(ip, e);
+    else {
+      let cell = v4Hash(v4, table.v4Mask);
+      while ((table.v4Entries[cell] as number) >= 0) cell = (cell + 1) & table.v4Mask;
+      table.v4Keys[cell] = v4;
+      table.v4Entries[cell] = e;
+    }
+    e++;
+  }
+  return table;
+}
+
+function v4Entry(table: AddressTable, v4: number): number {
+  for (let cell = v4Hash(v4, table.v4Mask); ; cell = (cell + 1) & table.v4Mask) {
+    const e = table.v4Entries[cell] as number;
+    if (e < 0 || table.v4Keys[cell] === v4) return e;
+  }
+}
 
 /** Key of the first indexable identity criterion: the selector can only hold for workloads sharing it. */
 function selectorKey(identity: Criterion[]): string | undefined {
@@ -191,37 +251,31 @@ function bucketKeys(rule: Rule): number[] | undefined {
 
 /** `rules` maps each candidate rule to what remains to check of its groups (see RuleIndex). */
 function buildRuleIndex(rules: Map<number, number>, ruleClasses: (Int32Array | undefined)[], classCount: number): RuleIndex {
-  if (rules.size === 0) return EMPTY_INDEX;
   const sorted = Int32Array.from(rules.keys()).sort();
   const counts = new Int32Array(classCount + 1);
   let wide = 0;
   for (const r of sorted) {
     const classes = ruleClasses[r];
     if (classes === undefined) wide++;
-    else for (const c of classes) counts[c + 1] = (counts[c + 1] as number) + 1;
+    else for (const c of classes) counts[c] = (counts[c] as number) + 1;
   }
-  const off = new Int32Array(classCount + 1);
-  for (let c = 0; c < classCount; c++) off[c + 1] = (off[c] as number) + (counts[c + 1] as number);
-  const fill = off.slice();
-  const index: RuleIndex = {
-    off,
-    flat: new Int32Array(off[classCount] as number),
-    flatCheck: new Int32Array(off[classCount] as number),
-    wide: new Int32Array(wide),
-    wideCheck: new Int32Array(wide),
-  };
-  let w = 0;
+  let at = classCount + 1;
+  const offsets = new Int32Array(classCount + 1);
+  for (let c = 0; c < classCount; c++) {
+    offsets[c] = at;
+    at += 2 * (counts[c] as number);
+  }
+  offsets[classCount] = at;
+  const index = new Int32Array(at + 2 * wide);
+  index.set(offsets);
+  const fill = offsets.slice();
   for (const r of sorted) {
     const check = rules.get(r) as number;
-    const classes = ruleClasses[r];
-    if (classes === undefined) {
-      index.wide[w] = r;
-      index.wideCheck[w++] = check;
-    } else {
-      for (const c of classes) {
-        index.flat[fill[c] as number] = r;
-        index.flatCheck[(fill[c] as number)++] = check;
-      }
+    for (const c of ruleClasses[r] ?? [classCount]) {
+      const i = fill[c] as number;
+      index[i] = r;
+      index[i + 1] = check;
+      fill[c] = i + 2;
     }
   }
   return index;
@@ -330,12 +384,14 @@ class Compiled implements CompiledPolicy {
   private readonly apps: (string[] | undefined)[] = [];
   private readonly portClass = new Map<number, number>();
   // Endpoints: addresses to slots, slots and external address blocks to profiles.
-  private readonly addresses = new Map<string, AddressEntry>();
+  private readonly table: AddressTable;
   private readonly slotProfile: number[] = [];
   private readonly slotWorkload: number[] = [];
   private readonly slotNode: number[] = [];
   private readonly profiles: Profile[] = [];
   private readonly profileKeys = new Map<string, number>();
+  private readonly classCount: number;
+  private readonly emptyIndex: RuleIndex;
   private readonly externalV4: V4Index;
   /** Profile of an external address in no IPv4 interval (IPv6, or no address at all). */
   private readonly externalProfile: number;
@@ -409,7 +465,10 @@ class Compiled implements CompiledPolicy {
 
     // Endpoints.
     const identityFree = groups.selectors.filter((s) => s.identity.length === 0);
-    this.buildSlots(groups.selectors, identityFree);
+    this.classCount = this.portClass.size;
+    const index = (rules: Map<number, number>): RuleIndex => buildRuleIndex(rules, ruleClasses, this.classCount);
+    this.emptyIndex = index(new Map());
+    this.table = buildAddressTable(this.buildSlots(groups.selectors, identityFree));
     const external = this.buildExternal(identityFree);
     this.externalV4 = external.v4;
     this.externalProfile = external.profile;
@@ -417,8 +476,6 @@ class Compiled implements CompiledPolicy {
 
     // Rule lists per profile. Should they outgrow the budget, the groups costing most move to
     // shared lists that every endpoint walks as well.
-    const classCount = this.portClass.size;
-    const index = (rules: Map<number, number>): RuleIndex => buildRuleIndex(rules, ruleClasses, classCount);
     const profilesIn = new Int32Array(groupCount);
     for (const p of this.profiles) {
       for (let g = 0; g < groupCount; g++) if (hasBit(p.bits, g)) profilesIn[g] = (profilesIn[g] as number) + 1;
@@ -465,6 +522,7 @@ class Compiled implements CompiledPolicy {
       workload: undefined,
       node: undefined,
       bits: new Uint32Array(this.words),
+      scratch: new Uint32Array(this.words),
       slot: -1,
       profile: -1,
       dynamic: false,
@@ -480,13 +538,14 @@ class Compiled implements CompiledPolicy {
       this.profileKeys.set(key, p);
       const rangeChecks = dynamic.filter((c) => c.fqdn.length === 0);
       const nameChecks = dynamic.filter((c) => c.fqdn.length > 0);
-      this.profiles.push({ bits, dynamic, rangeChecks, nameChecks, egress: EMPTY_INDEX, ingress: EMPTY_INDEX, egressAll: EMPTY_INDEX, ingressAll: EMPTY_INDEX, mode: -1 });
+      this.profiles.push({ bits, dynamic, rangeChecks, nameChecks, egress: this.emptyIndex, ingress: this.emptyIndex, egressAll: this.emptyIndex, ingressAll: this.emptyIndex, mode: -1 });
     }
     return p;
   }
 
   /** Each (workload, address) and (node, address) pair becomes a slot with a membership profile. */
-  private buildSlots(selectors: CompiledSelector[], identityFree: CompiledSelector[]): void {
+  private buildSlots(selectors: CompiledSelector[], identityFree: CompiledSelector[]): Map<string, AddressEntry> {
+    const addresses = new Map<string, AddressEntry>();
     const holdingSelectors = identityMatcher(selectors, this.inventory);
     const profileAt = (base: number, holding: CompiledSelector[], addr: IpAddr): number => {
       const bits = new Uint32Array(this.words);
@@ -507,8 +566,8 @@ class Compiled implements CompiledPolicy {
       return this.slotProfile.length - 1;
     };
     const entryOf = (ip: string): AddressEntry => {
-      let e = this.addresses.get(ip);
-      if (!e) this.addresses.set(ip, (e = { leases: [], nodeSlot: -1 }));
+      let e = addresses.get(ip);
+      if (!e) addresses.set(ip, (e = { leases: [], nodeSlot: -1 }));
       return e;
     };
     this.inventory.workloads.forEach((w, wi) => {
@@ -539,7 +598,7 @@ class Compiled implements CompiledPolicy {
       this.workloadBits.push(union);
     });
     // Stable sort: at an equal start the lease listed first stays first.
-    for (const e of this.addresses.values()) e.leases.sort((a, b) => b.start - a.start);
+    for (const e of addresses.values()) e.leases.sort((a, b) => b.start - a.start);
     this.inventory.nodes.forEach((n, ni) => {
       for (const text of n.addresses) {
         const ip = canonicalIp(text);
@@ -548,6 +607,7 @@ class Compiled implements CompiledPolicy {
         if (e.nodeSlot < 0) e.nodeSlot = addSlot(-1, ni, profileAt(NODES, identityFree, parseIp(ip) as IpAddr));
       }
     });
+    return addresses;
   }
 
   /**
@@ -593,24 +653,33 @@ class Compiled implements CompiledPolicy {
 
   /** Classifies one endpoint at `at` into `out`, with the groups it is in now. */
   private classify(ipText: string, at: number, dns: Resolver | undefined, out: Membership): Membership {
+    const t = this.table;
+    // Dotted quads that parse are canonical already; anything else is parsed and reformatted.
     let ip = ipText;
-    let entry = this.addresses.get(ip);
-    if (entry === undefined) {
-      ip = canonicalIp(ipText) ?? ipText;
-      if (ip !== ipText) entry = this.addresses.get(ip);
+    let v4 = parseIpv4(ipText);
+    let v6: IpAddr | undefined;
+    let entry = -1;
+    if (v4 !== undefined) entry = v4Entry(t, v4);
+    else {
+      const parsed = parseIp(ipText);
+      if (parsed !== undefined) {
+        const a = unmapV4(parsed);
+        ip = formatIp(a);
+        if (a.version === 4) entry = v4Entry(t, (v4 = a.value));
+        else entry = t.v6.get(ip) ?? ((v6 = a), -1);
+      }
     }
     let slot = -1;
-    if (entry !== undefined) {
-      for (const l of entry.leases) {
-        if (l.start <= at && at < l.end) {
-          slot = l.slot;
+    if (entry >= 0) {
+      for (let l = t.leaseFrom[entry] as number, end = t.leaseFrom[entry + 1] as number; l < end; l++) {
+        if ((t.leaseStart[l] as number) <= at && at < (t.leaseEnd[l] as number)) {
+          slot = t.leaseSlot[l] as number;
           break;
         }
       }
-      if (slot < 0) slot = entry.nodeSlot;
+      if (slot < 0) slot = t.nodeSlot[entry] as number;
     }
     let profile: number;
-    let addr: IpAddr | undefined;
     out.ip = ip;
     out.slot = slot;
     if (slot >= 0) {
@@ -620,33 +689,33 @@ class Compiled implements CompiledPolicy {
       out.workload = wi >= 0 ? this.inventory.workloads[wi] : undefined;
       out.node = wi >= 0 ? undefined : this.inventory.nodes[this.slotNode[slot] as number]?.name;
     } else {
-      const parsed = parseIp(ip);
-      addr = parsed && unmapV4(parsed);
-      profile = addr?.version === 4 ? this.externalV4Profile(addr.value) : this.externalProfile;
+      profile = v4 !== undefined ? this.externalV4Profile(v4) : this.externalProfile;
       out.kind = 'external';
       out.workload = undefined;
       out.node = undefined;
     }
     const p = this.profiles[profile] as Profile;
     out.profile = profile;
-    out.bits.set(p.bits);
+    out.bits = p.bits;
     out.dynamic = false;
-    for (const c of p.rangeChecks) {
-      if (inRanges(c.ranges, addr)) {
-        setBit(out.bits, c.group);
-        out.dynamic = true;
-      }
-    }
+    if (p.rangeChecks.length === 0 && (dns === undefined || p.nameChecks.length === 0)) return out;
+    // Dynamic groups: only external addresses have range checks, so only they need the address.
+    const addr: IpAddr | undefined = v4 !== undefined ? { version: 4, value: v4 } : v6;
+    for (const c of p.rangeChecks) if (inRanges(c.ranges, addr)) this.addDynamic(out, c.group);
     if (dns === undefined || p.nameChecks.length === 0) return out;
     const names = dns.namesOf(ip);
     if (names.length === 0) return out;
-    for (const c of p.nameChecks) {
-      if (inRanges(c.ranges, addr) && namesMatch(c.fqdn, names)) {
-        setBit(out.bits, c.group);
-        out.dynamic = true;
-      }
-    }
+    for (const c of p.nameChecks) if (inRanges(c.ranges, addr) && namesMatch(c.fqdn, names)) this.addDynamic(out, c.group);
     return out;
+  }
+
+  private addDynamic(m: Membership, group: number): void {
+    if (!m.dynamic) {
+      m.scratch.set(m.bits);
+      m.bits = m.scratch;
+      m.dynamic = true;
+    }
+    setBit(m.bits, group);
   }
 
   private externalV4Profile(value: number): number {
@@ -703,37 +772,40 @@ class Compiled implements CompiledPolicy {
     const sp = this.profiles[server.profile] as Profile;
     const ce = client.dynamic ? cp.egressAll : cp.egress;
     const si = server.dynamic ? sp.ingressAll : sp.ingress;
-    const ss = this.sharedEgress;
-    const si2 = this.sharedIngress;
+    const se = this.sharedEgress;
+    const ss = this.sharedIngress;
+    const C = this.classCount;
     // Every matching rule is on both sides' lists: walking the shorter side is enough.
-    const clientLength = bucketLength(ce, c) + ce.wide.length + bucketLength(ss, c) + ss.wide.length;
-    const serverLength = bucketLength(si, c) + si.wide.length + bucketLength(si2, c) + si2.wide.length;
+    const clientLength = bucketLength(ce, c) + ce.length - (ce[C] as number) + bucketLength(se, c) + se.length - (se[C] as number);
+    const serverLength = bucketLength(si, c) + si.length - (si[C] as number) + bucketLength(ss, c) + ss.length - (ss[C] as number);
     const walkClient = clientLength <= serverLength;
     const x = walkClient ? ce : si;
-    const y = walkClient ? ss : si2;
+    const y = walkClient ? se : ss;
     const other = walkClient ? server.bits : client.bits;
-    // Four ascending sequences merged: x's bucket and wide rules, y's bucket and wide rules.
-    let p0 = c >= 0 ? (x.off[c] as number) : 0;
-    const e0 = c >= 0 ? (x.off[c + 1] as number) : 0;
-    let p1 = 0;
-    let p2 = c >= 0 ? (y.off[c] as number) : 0;
-    const e2 = c >= 0 ? (y.off[c + 1] as number) : 0;
-    let p3 = 0;
+    // Four ascending sequences of (rule, check) pairs merged: x's bucket and wide ones, y's too.
+    let p0 = c >= 0 ? (x[c] as number) : 0;
+    const e0 = c >= 0 ? (x[c + 1] as number) : 0;
+    let p1 = x[C] as number;
+    let p2 = c >= 0 ? (y[c] as number) : 0;
+    const e2 = c >= 0 ? (y[c + 1] as number) : 0;
+    let p3 = y[C] as number;
     for (;;) {
       let r = PORT_MAX;
       let from = -1;
-      if (p0 < e0) (r = x.flat[p0] as number), (from = 0);
-      if (p1 < x.wide.length && (x.wide[p1] as number) < r) (r = x.wide[p1] as number), (from = 1);
-      if (p2 < e2 && (y.flat[p2] as number) < r) (r = y.flat[p2] as number), (from = 2);
-      if (p3 < y.wide.length && (y.wide[p3] as number) < r) (r = y.wide[p3] as number), (from = 3);
+      if (p0 < e0) (r = x[p0] as number), (from = 0);
+      if (p1 < x.length && (x[p1] as number) < r) (r = x[p1] as number), (from = 1);
+      if (p2 < e2 && (y[p2] as number) < r) (r = y[p2] as number), (from = 2);
+      if (p3 < y.length && (y[p3] as number) < r) (r = y[p3] as number), (from = 3);
       let check: number;
-      if (from === 0) check = x.flatCheck[p0++] as number;
-      else if (from === 2) check = y.flatCheck[p2++] as number;
+      if (from === 0) (check = x[p0 + 1] as number), (p0 += 2);
+      else if (from === 2) (check = y[p2 + 1] as number), (p2 += 2);
       else if (from === 1) {
-        check = x.wideCheck[p1++] as number;
+        check = x[p1 + 1] as number;
+        p1 += 2;
         if (!this.portsAdmit(r, proto, port)) continue;
       } else if (from === 3) {
-        check = y.wideCheck[p3++] as number;
+        check = y[p3 + 1] as number;
+        p3 += 2;
         if (!this.portsAdmit(r, proto, port)) continue;
       } else return -1;
       if (check >= 0 ? !hasBit(other, check) : !this.groupsHold(r, client.bits, server.bits)) continue;
@@ -812,7 +884,7 @@ class Compiled implements CompiledPolicy {
 }
 
 function bucketLength(index: RuleIndex, c: number): number {
-  return c >= 0 ? (index.off[c + 1] as number) - (index.off[c] as number) : 0;
+  return c >= 0 ? (index[c + 1] as number) - (index[c] as number) : 0;
 }
 
 /** How an endpoint reads in a reason: the workload's name, `node <name>`, or the address. */
