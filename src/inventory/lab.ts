@@ -3,7 +3,7 @@
 // inventory of what it built, in Palisade's own format, for attribution of the lab's traffic.
 
 import { readFile, writeFile } from 'node:fs/promises';
-import { parseDocument, isMap, isSeq } from 'yaml';
+import { isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import type { Workload } from '../model/workload.js';
 import { formatDiagnostic } from '../policy/diagnostics.js';
 import { leaseEnd, leaseStart } from '../policy/select.js';
@@ -50,7 +50,9 @@ export async function writeLabInventory(scenarioFile: string, built: readonly La
     const address = byId.get(id);
     if (address === undefined) continue;
     item.set('addresses', doc.createNode([address], { flow: true }));
-    item.commentBefore = null;
+    // A comment about the scenario's leases no longer describes the one address the lab gave.
+    const key = item.items.find((pair) => isScalar(pair.key) && pair.key.value === 'addresses')?.key;
+    if (isScalar(key)) key.commentBefore = null;
   }
   doc.commentBefore = ` Written by \`palisade lab up\` from ${scenarioFile}: the workloads as the lab built them,\n one pod per workload at the address below.`;
   await writeFile(out, doc.toString({ lineWidth: 0 }));

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { labDown, labPod, labStatus, labUp, runInPod, type LabState } from '../../src/enforce/lab/lab.js';
+import { labDown, labPod, labStatus, labUp, readState, runInPod, startInPod, type LabState } from '../../src/enforce/lab/lab.js';
 import { namespaceExists, NODE_NAMESPACE } from '../../src/enforce/lab/netns.js';
 import { isRunning } from '../../src/enforce/lab/processes.js';
 import { loadInventory } from '../../src/inventory/load.js';
@@ -114,9 +114,11 @@ describe('the shop lab', { skip }, () => {
     assert.equal(labStatus({ stateDir }).healthy, true);
   });
 
-  test('down leaves no lab namespace, no bridge port and no process of the lab', async () => {
-    const processes = state.processes;
-    assert.ok(processes.length > 0);
+  test('down leaves no lab namespace, no bridge port and no process of the lab, including ones started later', async () => {
+    const later = await startInPod({ stateDir }, 'attacker', 'idle', 'sleep', ['600']);
+    assert.equal(isRunning(later), true);
+    const processes = readState(stateDir)?.processes ?? [];
+    assert.ok(processes.some((p) => p.pid === later.pid));
     assert.deepEqual(await labDown({ stateDir }), { wasBuilt: true });
     for (const p of processes) assert.equal(isRunning(p), false, `${p.name} (pid ${p.pid}) still runs`);
     for (const ns of [NODE_NAMESPACE, ...state.pods.map((p) => p.namespace)]) assert.equal(namespaceExists(ns), false, `${ns} is left`);

@@ -97,6 +97,22 @@ export function runInPod(state: LabState, pod: string, command: string, args: re
   return runIn(labPod(state, pod).namespace, command, args, options);
 }
 
+/**
+ * Starts a long-running process in a pod of the running lab (an attack, an agent, a capture) and
+ * adds it to the lab's state, so that `lab down` ends it with the rest. Output goes to logs/NAME.log.
+ */
+export async function startInPod(opts: LabOptions, pod: string, name: string, command: string, args: readonly string[]): Promise<TrackedProcess> {
+  requireRoot();
+  const stateDir = opts.stateDir ?? defaultStateDir();
+  const state = readState(stateDir);
+  if (state === undefined) throw new LabError(`no lab runs with state in ${stateDir}`, 'failed');
+  const pid = spawnIn(labPod(state, pod).namespace, command, args, { logFile: join(stateDir, 'logs', `${name}.log`), cwd: REPO_ROOT });
+  const tracked = track(name, pod, pid);
+  state.processes.push(tracked);
+  await writeFile(stateFile(stateDir), `${JSON.stringify(state, null, 2)}\n`);
+  return tracked;
+}
+
 async function waitListening(ns: string, server: Server, process: TrackedProcess, logFile: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const logTail = (): string => (existsSync(logFile) ? readFileSync(logFile, 'utf8').trim().split('\n').slice(-5).join('\n') : '');
