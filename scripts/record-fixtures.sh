@@ -26,7 +26,7 @@ SITE=shop.example
 PASSWORD=palisade
 
 ALL_PROTOCOLS=(http tls tls12 h2c ssh redis postgres mysql amqp mqtt nats dns-udp dns-tcp memcached ftp
-  tftp snmp smtp imap pop3 syslog)
+  tftp snmp smtp imap pop3 syslog postgres-tls memcached-binary ldap socks)
 
 log() { printf '[record-fixtures] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -252,22 +252,34 @@ record_redis() {
 record_postgres() {
   local bin=/usr/lib/postgresql/15/bin
   need "$bin/initdb" "$bin/postgres" psql setpriv
-  mkdir -p "$WORK/pg"
+  # Plain by default; POSTGRES_TLS=1: SSLRequest, 'S', then TLS with a certificate for db.shop.example.
+  local name=postgres ssl=(-c ssl=off) sslmode=disable
+  [ "${POSTGRES_TLS:-0}" = 1 ] && name=postgres-tls sslmode=require
+  local pg=$WORK/$name
+  mkdir -p "$pg"
   chmod 755 "$WORK"
-  printf '%s\n' "$PASSWORD" >"$WORK/pg/pwfile"
-  chown -R postgres:postgres "$WORK/pg"
-  log "  initdb in $WORK/pg/data as postgres"
-  setpriv --reuid=postgres --regid=postgres --init-groups -- "$bin/initdb" -D "$WORK/pg/data" \
-    -U postgres --pwfile="$WORK/pg/pwfile" --auth-local=trust --auth-host=scram-sha-256 \
-    >"$WORK/pg/initdb.log" 2>&1 || die "initdb failed: $(tail -5 "$WORK/pg/initdb.log")"
-  echo "host all all $CLIENT_IP/32 scram-sha-256" >>"$WORK/pg/data/pg_hba.conf"
+  printf '%s\n' "$PASSWORD" >"$pg/pwfile"
+  chown -R postgres:postgres "$pg"
+  log "  initdb in $pg/data as postgres"
+  setpriv --reuid=postgres --regid=postgres --init-groups -- "$bin/initdb" -D "$pg/data" \
+    -U postgres --pwfile="$pg/pwfile" --auth-local=trust --auth-host=scram-sha-256 \
+    >"$pg/initdb.log" 2>&1 || die "initdb failed: $(tail -5 "$pg/initdb.log")"
+  echo "host all all $CLIENT_IP/32 scram-sha-256" >>"$pg/data/pg_hba.conf"
+  if [ "$name" = postgres-tls ]; then
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+      -subj "/CN=db.$SITE" -addext "subjectAltName=DNS:db.$SITE" \
+      -keyout "$pg/server.key" -out "$pg/server.crt" 2>/dev/null
+    chown postgres:postgres "$pg/server.key" "$pg/server.crt"
+    chmod 600 "$pg/server.key"
+    ssl=(-c ssl=on -c ssl_cert_file="$pg/server.crt" -c ssl_key_file="$pg/server.key")
+  fi
   # postgres in the foreground (what pg_ctl start would run) so that it is ours by PID.
   start_server postgres setpriv --reuid=postgres --regid=postgres --init-groups -- "$bin/postgres" \
-    -D "$WORK/pg/data" -c listen_addresses="$SERVER_IP" -c port=5432 \
-    -c unix_socket_directories="$WORK/pg" -c ssl=off -c logging_collector=off
+    -D "$pg/data" -c listen_addresses="$SERVER_IP" -c port=5432 \
+    -c unix_socket_directories="$pg" "${ssl[@]}" -c logging_collector=off
   wait_listen tcp 5432
-  capture postgres env PGPASSWORD="$PASSWORD" psql -X \
-    "host=$SERVER_IP port=5432 user=postgres dbname=postgres sslmode=disable application_name=palisade-fixture" \
+  capture "$name" env PGPASSWORD="$PASSWORD" psql -X \
+    "host=$SERVER_IP port=5432 user=postgres dbname=postgres sslmode=$sslmode application_name=palisade-fixture" \
     -c "SELECT 1 AS one, 'palisade' AS name"
 }
 
@@ -363,7 +375,10 @@ record_memcached() {
   start_server memcached memcached -u nobody -l "$SERVER_IP" -p 11211 -U 0 -m 8
   wait_listen tcp 11211
   printf 'order 42\n' >"$WORK/memcached/shop-order"
-  capture memcached sh -c "cd $WORK/memcached && memccp --servers=$SERVER_IP:11211 shop-order && memccat --servers=$SERVER_IP:11211 shop-order"
+  # The text protocol by default; MEMCACHED_BINARY=1: the binary protocol.
+  local name=memcached binary=
+  [ "${MEMCACHED_BINARY:-0}" = 1 ] && name=memcached-binary binary=--binary
+  capture "$name" sh -c "cd $WORK/memcached && memccp $binary --servers=$SERVER_IP:11211 shop-order && memccat $binary --servers=$SERVER_IP:11211 shop-order"
 }
 
 record_ftp() {
@@ -494,6 +509,75 @@ EOF
   # RFC 5424 over UDP, one message, as an application on a workload would send it.
   capture syslog logger --udp --server "$SERVER_IP" --port 514 --rfc5424 --tag shop-api \
     --priority local0.warning 'order 42 rejected: card declined'
+}
+
+record_postgres_tls() {
+  POSTGRES_TLS=1 record_postgres
+}
+
+record_memcached_binary() {
+  MEMCACHED_BINARY=1 record_memcached
+}
+
+record_ldap() {
+  need slapd ldapsearch
+  local l=$WORK/ldap
+  mkdir -p "$l/db"
+  cat >"$l/slapd.conf" <<EOF
+include /etc/ldap/schema/core.schema
+include /etc/ldap/schema/cosine.schema
+include /etc/ldap/schema/inetorgperson.schema
+pidfile $l/slapd.pid
+argsfile $l/slapd.args
+modulepath /usr/lib/ldap
+moduleload back_mdb
+database mdb
+maxsize 10485760
+suffix "dc=shop,dc=example"
+rootdn "cn=admin,dc=shop,dc=example"
+rootpw $PASSWORD
+directory $l/db
+EOF
+  cat >"$l/base.ldif" <<EOF
+dn: dc=shop,dc=example
+objectClass: dcObject
+objectClass: organization
+dc: shop
+o: Shop
+
+dn: uid=orders,dc=shop,dc=example
+objectClass: inetOrgPerson
+uid: orders
+cn: Orders Service
+sn: Orders
+mail: orders@$SITE
+EOF
+  slapadd -f "$l/slapd.conf" -l "$l/base.ldif" >"$l/slapadd.log" 2>&1 || die "slapadd failed: $(tail -3 "$l/slapadd.log")"
+  # -d 0: stay in the foreground (ours by PID) without debug output.
+  start_server ldap slapd -d 0 -f "$l/slapd.conf" -h "ldap://$SERVER_IP/"
+  wait_listen tcp 389
+  capture ldap ldapsearch -x -H "ldap://$SERVER_IP" -D "cn=admin,dc=shop,dc=example" -w "$PASSWORD" \
+    -b "dc=shop,dc=example" "(uid=orders)" cn mail
+}
+
+record_socks() {
+  need danted curl
+  with_nginx
+  cat >"$WORK/danted.conf" <<EOF
+logoutput: stderr
+internal: $SERVER_IP port = 1080
+external: $SERVER_IF
+socksmethod: none
+clientmethod: none
+user.privileged: root
+user.unprivileged: nobody
+client pass { from: $CLIENT_IP/32 to: 0.0.0.0/0 }
+socks pass { from: $CLIENT_IP/32 to: $SERVER_IP/32 }
+EOF
+  start_server socks danted -f "$WORK/danted.conf" -p "$WORK/danted.pid"
+  wait_listen tcp 1080
+  # SOCKS5 greeting and CONNECT to 10.200.1.2:80 (the nginx of the http fixture), then HTTP through it.
+  capture socks curl -sS --socks5 "$SERVER_IP:1080" "http://$SERVER_IP/"
 }
 
 main() {
