@@ -26,7 +26,7 @@ SITE=shop.example
 PASSWORD=palisade
 
 ALL_PROTOCOLS=(http tls tls12 h2c ssh redis postgres mysql amqp mqtt nats dns-udp dns-tcp memcached ftp
-  tftp snmp smtp imap pop3 syslog postgres-tls memcached-binary ldap socks)
+  tftp snmp smtp imap pop3 syslog postgres-tls memcached-binary ldap socks openvpn)
 
 log() { printf '[record-fixtures] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -578,6 +578,45 @@ EOF
   wait_listen tcp 1080
   # SOCKS5 greeting and CONNECT to 10.200.1.2:80 (the nginx of the http fixture), then HTTP through it.
   capture socks curl -sS --socks5 "$SERVER_IP:1080" "http://$SERVER_IP/"
+}
+
+record_openvpn() {
+  need openvpn openssl
+  local v=$WORK/openvpn
+  mkdir -p "$v"
+  log "  a CA, a server and a client certificate (openssl, P-256)"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj "/CN=Palisade fixture CA" \
+    -keyout "$v/ca.key" -out "$v/ca.crt" 2>/dev/null
+  local side usage
+  for side in server client; do
+    usage=serverAuth
+    [ "$side" = client ] && usage=clientAuth
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=vpn-$side.$SITE" \
+      -keyout "$v/$side.key" -out "$v/$side.csr" 2>/dev/null
+    printf 'extendedKeyUsage=%s\nkeyUsage=digitalSignature,keyAgreement\n' "$usage" >"$v/$side.ext"
+    openssl x509 -req -in "$v/$side.csr" -CA "$v/ca.crt" -CAkey "$v/ca.key" -CAcreateserial -days 30 \
+      -extfile "$v/$side.ext" -out "$v/$side.crt" 2>/dev/null
+  done
+  # Point to point over UDP in TLS mode; the tunnel's own addresses stay inside 10.200.0.0/16.
+  start_server openvpn openvpn --mode p2p --dev-type tun --dev pal-vpn0 --proto udp --local "$SERVER_IP" \
+    --lport 1194 --tls-server --ca "$v/ca.crt" --cert "$v/server.crt" --key "$v/server.key" --dh none \
+    --ifconfig 10.200.2.2 10.200.2.1 --verb 3
+  wait_listen udp 1194
+  # The client connects, sends one datagram through the tunnel once it is up, and leaves.
+  cat >"$v/client.sh" <<EOF
+openvpn --dev-type tun --dev pal-vpn0 --proto udp --remote $SERVER_IP 1194 --nobind --tls-client \\
+  --remote-cert-tls server --ca $v/ca.crt --cert $v/client.crt --key $v/client.key \\
+  --ifconfig 10.200.2.1 10.200.2.2 --verb 3 --log $v/client.log &
+vpn=\$!
+for _ in \$(seq 100); do grep -qs 'Initialization Sequence Completed' $v/client.log && break; sleep 0.2; done
+grep -qs 'Initialization Sequence Completed' $v/client.log || { kill \$vpn; exit 1; }
+printf 'order 42' >/dev/udp/10.200.2.2/9
+sleep 0.5
+kill -TERM \$vpn
+wait \$vpn
+exit 0
+EOF
+  capture openvpn bash "$v/client.sh"
 }
 
 main() {
