@@ -11,7 +11,7 @@ import { DnsNames } from './dns-names.js';
 import { inspect } from './flows.js';
 import { flowFromHubble, isHubbleRecord } from './hubble.js';
 
-export type SourceKind = 'pcap' | 'pcapng' | 'flows' | 'hubble' | 'empty';
+export type SourceKind = 'pcap' | 'pcapng' | 'flows' | 'hubble' | 'empty' | 'unknown';
 
 /** A line that could not be read: reported and skipped, never fatal. */
 export interface SourceProblem {
@@ -54,6 +54,7 @@ export function detectKind(head: Uint8Array): SourceKind {
   const text = Buffer.from(head.buffer, head.byteOffset, head.length).toString('utf8');
   const first = text.split('\n').find((l) => l.trim() !== '');
   if (first === undefined) return 'empty';
+  if (!first.trimStart().startsWith('{')) return 'unknown';
   const hubbleHint = /^\s*\{\s*"(flow|time|uuid|verdict|IP|l4|source|destination|node_name)"/.test(first) && !/"client"\s*:/.test(first);
   return hubbleHint ? 'hubble' : 'flows';
 }
@@ -261,8 +262,9 @@ export async function readFlowSource(file: string | Readable, onFlow: (flow: Flo
     const head = first.done === true ? Buffer.alloc(0) : Buffer.from(first.value);
     const kind = detectKind(head.subarray(0, 4096));
     const stats: SourceStats = { kind, flows: 0, skipped: 0 };
-    if (kind === 'empty') {
+    if (kind === 'empty' || kind === 'unknown') {
       await iter.return?.();
+      if (kind === 'unknown') throw new SourceError(name, 'not a pcap or pcapng capture, Flow JSON lines or a Hubble JSON export');
       return stats;
     }
     const emit = (f: Flow): void => {

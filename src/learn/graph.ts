@@ -64,16 +64,18 @@ export interface ServiceGraph {
   flows: number;
   /** Flows with no known workload on either side: no perimeter to learn for. */
   unattributed: number;
-  /** Flows dropped because the edge cap was reached. */
+  /** Flows dropped because the edge or endpoint cap was reached. */
   dropped: number;
 }
 
 export interface GraphLimits {
   maxEdges: number;
+  /** Distinct endpoints (services, nodes, external addresses): a scan from many addresses stops here. */
+  maxPeers: number;
   maxPortsPerEdge: number;
 }
 
-const DEFAULT_LIMITS: GraphLimits = { maxEdges: 200_000, maxPortsPerEdge: 1024 };
+const DEFAULT_LIMITS: GraphLimits = { maxEdges: 200_000, maxPeers: 100_000, maxPortsPerEdge: 1024 };
 const MAX_LISTED = 32;
 
 /** Per-service time of the last new edge (its first flow), and whether it is older than `window`. */
@@ -104,7 +106,7 @@ export class GraphBuilder {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
   }
 
-  private peerOf(ip: string, at: number): Peer {
+  private peerOf(ip: string, at: number): Peer | undefined {
     const a = this.index.at(ip, at);
     const obj = a.kind === 'workload' ? a.workload : a.kind === 'node' ? a.node : undefined;
     let peer = obj === undefined ? this.peers.get(`ip:${ip}`) : this.peerByObject.get(obj);
@@ -115,6 +117,7 @@ export class GraphBuilder {
       else key = `ip:${ip}`;
       peer = this.peers.get(key);
       if (peer === undefined) {
+        if (this.peers.size >= this.limits.maxPeers) return undefined;
         if (a.kind === 'workload') peer = { key, kind: 'service', name: a.workload.service, namespace: a.workload.namespace, members: [] };
         else if (a.kind === 'node') peer = { key, kind: 'node', name: a.node.name, members: [] };
         else peer = { key, kind: 'external', name: ip, members: [ip] };
@@ -134,6 +137,10 @@ export class GraphBuilder {
     if (last > this.end) this.end = last;
     const client = this.peerOf(flow.client.ip, first);
     const server = this.peerOf(flow.server.ip, first);
+    if (client === undefined || server === undefined) {
+      this.dropped++;
+      return;
+    }
     if (client.kind !== 'service' && server.kind !== 'service') {
       this.unattributed++;
       return;

@@ -21,6 +21,7 @@ test('the input kind is told from the first bytes: pcap, pcapng, Hubble JSON or 
   assert.equal(detectKind(Buffer.from('{"flow":{"time":"x"}}\n')), 'hubble');
   assert.equal(detectKind(Buffer.from('{"id":"1","client":{"ip":"10.0.0.1"}}\n')), 'flows');
   assert.equal(detectKind(Buffer.from('\n\n')), 'empty');
+  assert.equal(detectKind(Buffer.from('GET / HTTP/1.1\r\n')), 'unknown');
 });
 
 test('Flow JSON lines are read in order with DNS answers learned for naming', async () => {
@@ -51,6 +52,10 @@ test('Hubble exports are read with bad lines skipped and counted', async () => {
 
 test('a missing input is an error that names the file', async () => {
   await assert.rejects(read('test/fixtures/learn/no-such-file.jsonl'), (e: unknown) => e instanceof SourceError && e.file === 'test/fixtures/learn/no-such-file.jsonl');
+});
+
+test('an input of no known kind is an error that says which kinds are read', async () => {
+  await assert.rejects(read('test/fixtures/learn/inventory.yaml'), (e: unknown) => e instanceof SourceError && /not a pcap or pcapng capture, Flow JSON lines or a Hubble JSON export/.test(e.message));
 });
 
 test('a line longer than the cap is skipped without being kept in memory', () => {

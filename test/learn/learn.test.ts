@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { DnsNames } from '../../src/dpi/dns-names.js';
 import { readFlowSource } from '../../src/dpi/sources.js';
 import { loadInventory } from '../../src/inventory/load.js';
+import { GraphBuilder } from '../../src/learn/graph.js';
 import { Learner, type LearnResult } from '../../src/learn/learn.js';
 import { collapsePorts } from '../../src/learn/propose.js';
 import type { Flow } from '../../src/model/flow.js';
@@ -174,4 +175,29 @@ test('many ports collapse into ranges, and too many ranges into one span', () =>
   ]);
   const scattered = Array.from({ length: 20 }, (_, i) => 1000 + 10 * i);
   assert.deepEqual(collapsePorts('udp', scattered), [{ proto: 'udp', first: 1000, last: 1190 }]);
+});
+
+test('a scan from many addresses is bounded: past the endpoint and edge caps flows are counted as dropped', async () => {
+  const { inventory } = await fixture();
+  const builder = new GraphBuilder(inventory, { maxPeers: 50, maxEdges: 40 });
+  for (let i = 0; i < 1000; i++) {
+    builder.add({
+      id: String(i),
+      firstSeen: '2026-01-10T10:00:00.000Z',
+      lastSeen: '2026-01-10T10:00:00.000Z',
+      ipProto: 'tcp',
+      client: { ip: `203.0.${i >> 8}.${i & 255}`, port: 40000 },
+      server: { ip: '10.1.0.10', port: 1 + i },
+      app: 'unknown',
+      appConfidence: 'none',
+      meta: {},
+      c2s: { packets: 1, bytes: 60 },
+      s2c: { packets: 0, bytes: 0 },
+    });
+  }
+  const graph = builder.graph();
+  assert.ok(graph.peers.size <= 50);
+  assert.ok(graph.edges.length <= 40);
+  assert.equal(graph.flows, 1000);
+  assert.equal(graph.dropped, 1000 - graph.edges.reduce((n, e) => n + e.flows, 0));
 });
