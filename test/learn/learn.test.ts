@@ -1,17 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DnsNames } from '../../src/dpi/dns-names.js';
 import { readFlowSource } from '../../src/dpi/sources.js';
 import { loadInventory } from '../../src/inventory/load.js';
 import { GraphBuilder } from '../../src/learn/graph.js';
-import { Learner, type LearnResult } from '../../src/learn/learn.js';
+import { connectionOf, Learner, type LearnResult } from '../../src/learn/learn.js';
 import { collapsePorts } from '../../src/learn/propose.js';
 import type { Flow } from '../../src/model/flow.js';
 import type { Policy } from '../../src/model/policy.js';
 import type { Inventory } from '../../src/model/workload.js';
+import { compile } from '../../src/policy/compile.js';
 import { loadPolicy, parsePolicyText } from '../../src/policy/document/load.js';
 
 const FIXTURES = 'test/fixtures/learn';
@@ -200,4 +201,21 @@ test('a scan from many addresses is bounded: past the endpoint and edge caps flo
   assert.ok(graph.edges.length <= 40);
   assert.equal(graph.flows, 1000);
   assert.equal(graph.dropped, 1000 - graph.edges.reduce((n, e) => n + e.flows, 0));
+});
+
+test('a policy learned from the fixture captures allows every flow in them once its groups protect', { skip: !existsSync('test/fixtures/pcap/http.pcap') }, async () => {
+  const { inventory } = await loadInventory(join(FIXTURES, 'lab-inventory.yaml'));
+  const dns = new DnsNames();
+  const flows: Flow[] = [];
+  const captures = readdirSync('test/fixtures/pcap').filter((n) => n.endsWith('.pcap'));
+  for (const name of captures) await readFlowSource(join('test/fixtures/pcap', name), (f) => flows.push(f), { dns });
+  const learner = new Learner(inventory, { stableAfterMs: 600_000, dns });
+  for (const f of flows) learner.add(f);
+  const { policy, diagnostics } = parsePolicyText(learner.result().text, 'learned.yaml');
+  assert.deepEqual(diagnostics, []);
+  assert.ok(policy.rules.find((r) => r.id === 'lab.client-to-lab.server')?.applications.includes('http'));
+  for (const g of policy.groups) if (g.reserved !== true) g.mode = 'protect';
+  const compiled = compile(policy, inventory);
+  const refused = flows.map((f) => compiled.decide(connectionOf(f), dns)).filter((v) => v.violation || !v.allowed);
+  assert.deepEqual(refused.map((v) => v.reason), []);
 });
