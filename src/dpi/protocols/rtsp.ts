@@ -41,7 +41,9 @@ function extract(data: Buffer, dir: Direction, _ctx: ProbeContext, meta: FlowMet
   const head = parseHead(data);
   if (head === undefined) return data.length < MAX_LINE;
   if (dir === 's2c') {
-    if (head.status !== undefined && Number.isInteger(head.status)) meta.rtspStatus = head.status;
+    // parseHead reads only HTTP status lines; the RTSP one has the same shape.
+    const status = /^RTSP\/\d\.\d (\d{3})/.exec(line(data, 0, MAX_LINE) ?? '')?.[1];
+    if (status !== undefined) meta.rtspStatus = Number(status);
     const server = head.headers.get('server');
     if (server !== undefined) meta.rtspServer = server;
     return !head.complete;

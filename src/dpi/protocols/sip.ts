@@ -39,8 +39,10 @@ function uriOf(value: string): string {
 function extract(data: Buffer, _dir: Direction, _ctx: ProbeContext, meta: FlowMeta): boolean {
   const head = parseHead(data);
   if (head === undefined) return data.length < MAX_LINE;
-  if (head.status !== undefined) {
-    if (Number.isInteger(head.status)) meta.sipStatus = head.status;
+  // parseHead reads only HTTP status lines; a SIP one shows as the "method" SIP/2.0.
+  const status = /^SIP\/2\.0 (\d{3})/.exec(line(data, 0, MAX_LINE) ?? '')?.[1];
+  if (status !== undefined) {
+    meta.sipStatus = Number(status);
   } else {
     if (head.method !== undefined) meta.sipMethod = head.method;
     if (head.target !== undefined) meta.sipUri = head.target;
