@@ -6,6 +6,7 @@
 #
 # Usage (root): scripts/record-fixtures.sh [name...]   e.g. scripts/record-fixtures.sh http redis
 # (all of them without names; OUT=dir writes the captures there instead).
+# Needs the Debian packages of .ci/apt-packages and scripts/fixtures/apt-packages.
 # Nothing outside the two namespaces and one temporary directory is touched, except /run/sshd
 # (sshd's compiled-in privilege-separation directory), created only when missing and removed after.
 set -euo pipefail
