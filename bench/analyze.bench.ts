@@ -1,0 +1,143 @@
+// Analysis at cluster scale: 5,000 workloads in 500 services, 5,000 rules. Measures symbolic
+// reachability (every class pair), exposure (transitive closure and ranking) and `palisade
+// check`-style assertions, then the Kubernetes NetworkPolicy import (src/export/kubernetes) of a
+// cluster of the same size. Goal: each under 5 s. Figures go to docs/BENCHMARKS.md.
+
+import type { Group, Mode, Policy, PortRange, Rule } from '../src/model/policy.js';
+import type { Inventory, Namespace, Workload } from '../src/model/workload.js';
+import { assembleCluster } from '../src/export/kubernetes/cluster.js';
+import { readManifestText } from '../src/export/kubernetes/manifests.js';
+import type { Problem } from '../src/export/kubernetes/problems.js';
+import { computeReach } from '../src/export/kubernetes/reach.js';
+import { compile } from '../src/policy/compile.js';
+import { applicationCatalog } from '../src/policy/document/applications.js';
+import { checkAssertions, parseAssertions } from '../src/policy/analyze/assertions.js';
+import { analyzeExposure, DEFAULT_WEIGHTS } from '../src/policy/analyze/exposure.js';
+import { analyzeReach } from '../src/policy/analyze/reach.js';
+
+const WORKLOADS = 5_000;
+const SERVICES = 500;
+const NAMESPACES = 50;
+const RULES = 5_000;
+/** The Kubernetes import also runs at these smaller sizes, to show how it grows. */
+const K8S_SIZES = [500, 1_000, 2_000, WORKLOADS];
+
+let seed = 0x2545f491;
+function random(): number {
+  seed ^= seed << 13;
+  seed ^= seed >>> 17;
+  seed ^= seed << 5;
+  return (seed >>> 0) / 0x100000000;
+}
+const int = (lo: number, hi: number): number => lo + Math.floor(random() * (hi - lo + 1));
+const PORTS = [80, 443, 5432, 3306, 6379, 8080, 9090, 5672, 27017, 53];
+const APPS = ['http', 'tls', 'postgresql', 'mysql', 'redis', 'dns'];
+const nsOf = (svc: number): string => `ns${svc % NAMESPACES}`;
+
+function buildInventory(): Inventory {
+  const namespaces: Namespace[] = Array.from({ length: NAMESPACES }, (_, i) => ({ name: `ns${i}`, labels: { team: `t${i % 10}`, ...(i % 10 === 0 ? { pci: 'cde' } : {}) } }));
+  const workloads: Workload[] = Array.from({ length: WORKLOADS }, (_, i) => {
+    const svc = i % SERVICES;
+    const ns = nsOf(svc);
+    return {
+      id: `${ns}/svc${svc}-${i}`,
+      name: `svc${svc}-${i}`,
+      namespace: ns,
+      kind: 'Pod',
+      labels: { app: `svc${svc}`, ...(svc % 25 === 0 ? { data: 'sensitive' } : {}) },
+      node: `n${i % 100}`,
+      image: `registry.local/svc${svc}:1`,
+      service: `svc${svc}`,
+      addresses: [{ ip: `10.${1 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}` }],
+    };
+  });
+  return { workloads, namespaces, nodes: [], services: [] };
+}
+
+function buildPolicy(): Policy {
+  const groups: Group[] = [];
+  for (let s = 0; s < SERVICES; s++) groups.push({ name: `svc${s}`, selectors: [{ criteria: [{ kind: 'label', req: { key: 'app', op: 'eq', values: [`svc${s}`] } }] }] });
+  const modes: Mode[] = ['protect', 'monitor', 'discover'];
+  for (let n = 0; n < NAMESPACES; n++) groups.push({ name: `ns${n}`, selectors: [{ criteria: [{ kind: 'namespace', name: `ns${n}` }] }], mode: modes[n % 3] as Mode });
+  const rules: Rule[] = [];
+  for (let r = 0; r < RULES; r++) {
+    // Mostly service to service; some namespace-wide rules and denies, as teams write them.
+    const wide = r % 20 === 0;
+    const from = wide ? `ns${int(0, NAMESPACES - 1)}` : `svc${int(0, SERVICES - 1)}`;
+    const to = wide ? `ns${int(0, NAMESPACES - 1)}` : `svc${int(0, SERVICES - 1)}`;
+    const port = PORTS[int(0, PORTS.length - 1)] as number;
+    const ports: PortRange[] = r % 7 === 0 ? [{ proto: 'tcp', first: 8000, last: 8100 }] : [{ proto: 'tcp', first: port }];
+    rules.push({
+      id: `r${r}`,
+      from: [r % 50 === 0 ? 'external' : from],
+      to: [to],
+      ports,
+      applications: r % 3 === 0 ? [APPS[int(0, APPS.length - 1)] as string] : [],
+      action: r % 10 === 0 ? 'deny' : 'allow',
+      priority: int(0, 3),
+      source: 'user',
+    });
+  }
+  return { groups, rules, defaultMode: 'discover' };
+}
+
+function time<T>(what: string, f: () => T): T {
+  const t0 = performance.now();
+  const out = f();
+  console.log(`${what}: ${((performance.now() - t0) / 1000).toFixed(2)} s`);
+  return out;
+}
+
+const inventory = buildInventory();
+const policy = buildPolicy();
+console.log(`Palisade policy: ${WORKLOADS} workloads, ${SERVICES} services, ${NAMESPACES} namespaces, ${RULES} rules`);
+const t0 = performance.now();
+const compiled = time('compile', () => compile(policy, inventory));
+const reach = time('reach: classes', () => analyzeReach(policy, inventory, compiled));
+const edges = time('reach: every class pair', () => reach.edges());
+const segments = edges.reduce((s, e) => s + e.segments.length, 0);
+console.log(`  ${reach.classes.length} classes, ${edges.length} class pairs with something allowed, ${segments} allowed segments`);
+const report = time('exposure', () => analyzeExposure(reach, { weights: DEFAULT_WEIGHTS, externalWeight: 100 }, inventory));
+console.log(`  riskiest: ${report[0]?.workload} risk ${report[0]?.risk}`);
+console.log(`reach + exposure: ${((performance.now() - t0) / 1000).toFixed(2)} s (compile included)`);
+const assertionText = `assertions:
+  - only: { into: { namespace: ns0 }, from: { namespace: ns1 } }
+  - deny: { from: external, to: { namespaceLabels: "pci=cde" }, ports: tcp/5432 }
+  - allow: { from: { service: svc1 }, to: { service: svc2 } }
+`;
+const { assertions } = parseAssertions(assertionText, 'bench.yaml', compiled.groups, applicationCatalog(APPS));
+const results = time('check: 3 assertions', () => checkAssertions(reach, inventory, assertions));
+console.log(`  ${results.filter((r) => r.holds).length} hold, ${results.filter((r) => !r.holds).length} fail`);
+console.log(`heap used: ${(process.memoryUsage().heapUsed / 1048576).toFixed(0)} MiB`);
+
+/** The same shape as Kubernetes manifests: a Deployment per workload, a NetworkPolicy per service. */
+function manifests(workloads: number): string {
+  const services = Math.max(1, Math.round(workloads / 10));
+  const rulesPerPolicy = Math.max(1, Math.round(RULES / SERVICES));
+  const docs: string[] = [];
+  for (let n = 0; n < NAMESPACES; n++) docs.push(`apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ns${n}\n  labels: { team: t${n % 10} }`);
+  for (let i = 0; i < workloads; i++) {
+    const svc = i % services;
+    docs.push(`apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: svc${svc}-${i}\n  namespace: ${nsOf(svc)}\nspec:\n  selector: { matchLabels: { app: svc${svc}, i: "${i}" } }\n  template:\n    metadata:\n      labels: { app: svc${svc}, i: "${i}" }\n    spec:\n      containers: [{ name: c, image: "svc${svc}:1" }]`);
+  }
+  for (let s = 0; s < services; s++) {
+    const ingress: string[] = [];
+    for (let r = 0; r < rulesPerPolicy; r++) {
+      const peer = int(0, services - 1);
+      ingress.push(`    - from:\n        - namespaceSelector: { matchLabels: { kubernetes.io/metadata.name: ${nsOf(peer)} } }\n          podSelector: { matchLabels: { app: svc${peer} } }\n      ports: [{ protocol: TCP, port: ${PORTS[int(0, PORTS.length - 1)]} }]`);
+    }
+    docs.push(`apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: svc${s}\n  namespace: ${nsOf(s)}\nspec:\n  podSelector: { matchLabels: { app: svc${s} } }\n  policyTypes: [Ingress]\n  ingress:\n${ingress.join('\n')}`);
+  }
+  return docs.join('\n---\n');
+}
+
+for (const size of K8S_SIZES) {
+  const text = manifests(size);
+  const services = Math.max(1, Math.round(size / 10));
+  console.log(`Kubernetes NetworkPolicy import: ${size} Deployments, ${services} NetworkPolicies with ${services * Math.max(1, Math.round(RULES / SERVICES))} ingress rules`);
+  const problems: Problem[] = [];
+  const objects = time('  read manifests', () => readManifestText('bench.yaml', text, problems));
+  const cluster = time('  assemble cluster', () => assembleCluster(objects, problems));
+  const reachList = time('  compute reach', () => computeReach(cluster));
+  console.log(`  ${reachList.length} pairs with something allowed; ${problems.filter((p) => p.severity === 'error').length} errors`);
+}
