@@ -56,6 +56,7 @@ function labelSet(reqs: readonly LabelRequirement[]): string {
   return scalar(reqs.map(labelExpression).join(', '));
 }
 
+/** One flow mapping; like the format itself it holds one criterion of each kind besides labels. */
 function selectorText(s: Selector): string {
   const fields: string[] = [];
   const labels = s.criteria.flatMap((c) => (c.kind === 'label' ? [c.req] : []));
