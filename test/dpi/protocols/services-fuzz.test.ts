@@ -5,26 +5,36 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { FlowMeta } from '../../../src/model/flow.js';
-import type { Direction, ProbeContext, ProtocolModule } from '../../../src/dpi/types.js';
+import type { Direction, ProbeContext, ProtocolModule, Transport } from '../../../src/dpi/types.js';
 import { ajp } from '../../../src/dpi/protocols/ajp.js';
 import { amqp } from '../../../src/dpi/protocols/amqp.js';
+import { bgp } from '../../../src/dpi/protocols/bgp.js';
 import { cassandra } from '../../../src/dpi/protocols/cassandra.js';
 import { couchbase } from '../../../src/dpi/protocols/couchbase.js';
 import { drda } from '../../../src/dpi/protocols/drda.js';
 import { elasticsearch } from '../../../src/dpi/protocols/elasticsearch.js';
 import { elasticsearchTransport } from '../../../src/dpi/protocols/elasticsearch-transport.js';
 import { fastcgi } from '../../../src/dpi/protocols/fastcgi.js';
+import { git } from '../../../src/dpi/protocols/git.js';
+import { irc } from '../../../src/dpi/protocols/irc.js';
 import { kafka } from '../../../src/dpi/protocols/kafka.js';
 import { memcached } from '../../../src/dpi/protocols/memcached.js';
 import { mongodb } from '../../../src/dpi/protocols/mongodb.js';
 import { mqtt } from '../../../src/dpi/protocols/mqtt.js';
 import { mysql } from '../../../src/dpi/protocols/mysql.js';
 import { nats } from '../../../src/dpi/protocols/nats.js';
+import { netbiosNs } from '../../../src/dpi/protocols/netbios-ns.js';
 import { openwire } from '../../../src/dpi/protocols/openwire.js';
 import { oracleTns } from '../../../src/dpi/protocols/oracle-tns.js';
 import { postgresql } from '../../../src/dpi/protocols/postgresql.js';
+import { radius } from '../../../src/dpi/protocols/radius.js';
 import { redis } from '../../../src/dpi/protocols/redis.js';
+import { rsync } from '../../../src/dpi/protocols/rsync.js';
+import { rtmp } from '../../../src/dpi/protocols/rtmp.js';
+import { rtsp } from '../../../src/dpi/protocols/rtsp.js';
+import { sip } from '../../../src/dpi/protocols/sip.js';
 import { spark } from '../../../src/dpi/protocols/spark.js';
+import { ssdp } from '../../../src/dpi/protocols/ssdp.js';
 import { stomp } from '../../../src/dpi/protocols/stomp.js';
 import { tds } from '../../../src/dpi/protocols/tds.js';
 import { thrift } from '../../../src/dpi/protocols/thrift.js';
@@ -55,6 +65,16 @@ const SEEDS: [ProtocolModule, string[]][] = [
   [fastcgi, ['c2s:01010001000800000001010000000000', 's2c:01060001001e0000436f6e74656e742d747970653a20746578742f68746d6c0d0a0d0a3c703e']],
   [thrift, ['c2s:8001000100000007676574557365720000000100', 'c2s:000000148001000100000007676574557365720000000100']],
   [spark, ['c2s:0000000000000025030000000165a0bc010000001001000931302e302e302e31320000b6e9', 's2c:0000000000000019040000000165a0bc0100000004aced0005']],
+  [rtsp, ['c2s:4f5054494f4e5320727473703a2f2f63616d2e6c6f63616c3a3535342f73747265616d3120525453502f312e300d0a435365713a20310d0a557365722d4167656e743a204c6962564c432f332e300d0a0d0a', 's2c:525453502f312e3020323030204f4b0d0a435365713a20310d0a5365727665723a204753747265616d65722052545350207365727665720d0a5075626c69633a2044455343524942452c2053455455502c20504c41590d0a0d0a']],
+  [sip, ['s2c:5349502f322e30203138302052696e67696e670d0a435365713a2033313431353920494e564954450d0a0d0a']],
+  [bgp, ['c2s:ffffffffffffffffffffffffffffffff002501045ba0005a0a0000010802064104fa56ea01', 's2c:ffffffffffffffffffffffffffffffff001304']],
+  [radius, ['c2s:010700335a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a0107616c696365021201010101010101010101010101010101200661702d33', 's2c:0207001d5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a120977656c636f6d65']],
+  [ssdp, ['c2s:4d2d534541524348202a20485454502f312e310d0a484f53543a203233392e3235352e3235352e3235303a313930300d0a4d414e3a2022737364703a646973636f766572220d0a4d583a20320d0a53543a2075726e3a6469616c2d6d756c746973637265656e2d6f72673a736572766963653a6469616c3a310d0a0d0a']],
+  [netbiosNs, ['c2s:8a1f01100001000000000000204547454a454d45464644454646434647454646434341434143414341434143410000200001']],
+  [git, ['c2s:303033366769742d75706c6f61642d7061636b202f70726f6a6563742e67697400686f73743d6769742e6578616d706c652e636f6d00', 's2c:30303561373231376137633765353832633436636563323261313330616466346239643764393530666261302048454144006d756c74695f61636b207468696e2d7061636b20736964652d62616e64206f66732d64656c74610a']],
+  [rsync, ['c2s:405253594e43443a2033312e3020736861353132207368613235362073686131206d6435206d64340a6261636b7570730a', 's2c:405253594e43443a2033302e300a']],
+  [irc, ['c2s:4e49434b206d6f6c6f6368746573740d0a55534552206d6f6c6f63682030202a203a4d6f6c6f636820546573740d0a', 's2c:3a636172642e667265656e6f64652e6e6574204e4f54494345202a203a2a2a2a204c6f6f6b696e6720757020796f757220686f73746e616d652e2e2e0d0a']],
+  [rtmp, [`c2s:03${'00'.repeat(4)}${'00'.repeat(4)}${'5a'.repeat(1528)}`]],
 ];
 
 const ANSWERS = new Set(['match', 'no', 'need-more']);
@@ -67,7 +87,7 @@ function run(p: ProtocolModule, data: Buffer, dir: Direction, context: ProbeCont
 }
 
 const direction = fc.constantFrom<Direction>('c2s', 's2c');
-const transport = fc.constantFrom<'tcp' | 'udp'>('tcp', 'udp');
+const transport = fc.constantFrom<Transport>('tcp', 'udp');
 
 for (const [p, seeds] of SEEDS) {
   test(`${p.name} probe and extractor survive random bytes`, () => {
@@ -93,7 +113,7 @@ for (const [p, seeds] of SEEDS) {
         const bytes = Buffer.concat([seed.bytes.subarray(0, seed.bytes.length - (cut % (seed.bytes.length + 1))), Buffer.from(tail)]);
         for (const f of flips) if (bytes.length > 0) bytes[f.at % bytes.length] = f.value;
         const other = (messages[(pick + 1) % messages.length] as { bytes: Buffer }).bytes;
-        run(p, bytes, seed.dir, { transport: 'tcp', clientPort: 40000, serverPort: 0, other });
+        run(p, bytes, seed.dir, { transport: p.transports[0] ?? 'tcp', clientPort: 40000, serverPort: 0, other });
       }),
       { numRuns: 300 },
     );
