@@ -14,7 +14,7 @@ const SERVICES = 1_000;
 const NAMESPACES = 50;
 const NODES = 100;
 const RULES = 50_000;
-const DECISIONS = 1_000_000;
+const DECISIONS = 3_000_000;
 const REFERENCE_DECISIONS = 100;
 const AT = Date.parse('2026-06-01T00:00:00Z');
 

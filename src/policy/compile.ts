@@ -77,11 +77,14 @@ interface DynamicCheck {
 /**
  * Candidate rules of one profile and direction, ascending rule index, packed in one array so a
  * walk reads sequential memory. [0..C] are offsets (C port classes): bucket c holds the rules
- * whose ports admit class c (so their ports need no check) from [c] to [c + 1]; the rest, walked
- * for every port, run from [C] to the end. Entries are pairs (rule, check): check is the one group
- * of the rule's other side left to test (this side's group is certain), or -1: test all groups.
+ * whose ports admit class c (so their ports need no check) from [c] to [c + 1] as pairs (rule,
+ * check); the rest, walked for every port, run from [C] to the end as (rule, check, proto, first,
+ * last), the rule's one port range inline (proto -1: several ranges, look them up). `check` is
+ * the one group of the rule's other side left to test (this side's group is certain), or -1:
+ * test all its groups.
  */
 type RuleIndex = Int32Array;
+const WIDE = 5;
 
 /** The membership shared by every endpoint with the same certain and dynamic groups. */
 interface Profile {
@@ -249,16 +252,19 @@ function bucketKeys(rule: Rule): number[] | undefined {
   return keys;
 }
 
-/** `rules` maps each candidate rule to what remains to check of its groups (see RuleIndex). */
-function buildRuleIndex(rules: Map<number, number>, ruleClasses: (Int32Array | undefined)[], classCount: number): RuleIndex {
+/**
+ * `rules` maps each candidate rule to what remains to check of its groups (see RuleIndex);
+ * `portRange` gives a rule's single [proto, first, last], or undefined when it has several.
+ */
+function buildRuleIndex(
+  rules: Map<number, number>,
+  ruleClasses: (Int32Array | undefined)[],
+  classCount: number,
+  portRange: (r: number) => ArrayLike<number> | undefined,
+): RuleIndex {
   const sorted = Int32Array.from(rules.keys()).sort();
   const counts = new Int32Array(classCount + 1);
-  let wide = 0;
-  for (const r of sorted) {
-    const classes = ruleClasses[r];
-    if (classes === undefined) wide++;
-    else for (const c of classes) counts[c] = (counts[c] as number) + 1;
-  }
+  for (const r of sorted) for (const c of ruleClasses[r] ?? [classCount]) counts[c] = (counts[c] as number) + 1;
   let at = classCount + 1;
   const offsets = new Int32Array(classCount + 1);
   for (let c = 0; c < classCount; c++) {
@@ -266,12 +272,21 @@ function buildRuleIndex(rules: Map<number, number>, ruleClasses: (Int32Array | u
     at += 2 * (counts[c] as number);
   }
   offsets[classCount] = at;
-  const index = new Int32Array(at + 2 * wide);
+  const index = new Int32Array(at + WIDE * (counts[classCount] as number));
   index.set(offsets);
   const fill = offsets.slice();
   for (const r of sorted) {
     const check = rules.get(r) as number;
-    for (const c of ruleClasses[r] ?? [classCount]) {
+    const classes = ruleClasses[r];
+    if (classes === undefined) {
+      const i = fill[classCount] as number;
+      index[i] = r;
+      index[i + 1] = check;
+      index.set(portRange(r) ?? [-1, 0, 0], i + 2);
+      fill[classCount] = i + WIDE;
+      continue;
+    }
+    for (const c of classes) {
       const i = fill[c] as number;
       index[i] = r;
       index[i + 1] = check;
@@ -399,12 +414,16 @@ class Compiled implements CompiledPolicy {
   private readonly sharedIngress: RuleIndex;
   private readonly workloadIndex = new Map<string, number>();
   private readonly workloadBits: Uint32Array[] = [];
-  // decide() is synchronous, so one scratch membership per side serves every call.
+  // decide() is synchronous, so one scratch membership, side and facts record serve every call.
   private readonly client: Membership;
   private readonly server: Membership;
+  private readonly egressSide: Side = { workload: '', name: '', side: 'egress', mode: 'discover' };
+  private readonly ingressSide: Side = { workload: '', name: '', side: 'ingress', mode: 'discover' };
+  private readonly facts: DecisionFacts;
 
   constructor(policy: Policy, inventory: Inventory, opts: CompileOptions) {
     this.defaultMode = policy.defaultMode;
+    this.facts = { rule: undefined, client: '', server: '', service: '', sides: [], defaultMode: this.defaultMode };
     this.inventory = inventory;
     this.now = opts.now ?? Date.now;
     const groups = compileGroups(policy);
@@ -466,7 +485,11 @@ class Compiled implements CompiledPolicy {
     // Endpoints.
     const identityFree = groups.selectors.filter((s) => s.identity.length === 0);
     this.classCount = this.portClass.size;
-    const index = (rules: Map<number, number>): RuleIndex => buildRuleIndex(rules, ruleClasses, this.classCount);
+    const portRange = (r: number): ArrayLike<number> | undefined => {
+      const from = this.portOff[r] as number;
+      return (this.portOff[r + 1] as number) - from === 3 ? this.ports.subarray(from, from + 3) : undefined;
+    };
+    const index = (rules: Map<number, number>): RuleIndex => buildRuleIndex(rules, ruleClasses, this.classCount, portRange);
     this.emptyIndex = index(new Map());
     this.table = buildAddressTable(this.buildSlots(groups.selectors, identityFree));
     const external = this.buildExternal(identityFree);
@@ -739,6 +762,13 @@ class Compiled implements CompiledPolicy {
     return false;
   }
 
+  /** The port range stored with a wide entry at i, or the rule's ranges when it has several. */
+  private widePortAdmits(index: RuleIndex, i: number, r: number, proto: number, port: number): boolean {
+    const p = index[i + 2] as number;
+    if (p < 0) return this.portsAdmit(r, proto, port);
+    return (p === 0 || p === proto) && port >= (index[i + 3] as number) && port <= (index[i + 4] as number);
+  }
+
   /** Some from-group of rule r holds for the client and some to-group for the server. */
   groupsHold(r: number, client: Uint32Array, server: Uint32Array): boolean {
     const g = this.ruleGroups;
@@ -775,10 +805,9 @@ class Compiled implements CompiledPolicy {
     const se = this.sharedEgress;
     const ss = this.sharedIngress;
     const C = this.classCount;
-    // Every matching rule is on both sides' lists: walking the shorter side is enough.
-    const clientLength = bucketLength(ce, c) + ce.length - (ce[C] as number) + bucketLength(se, c) + se.length - (se[C] as number);
-    const serverLength = bucketLength(si, c) + si.length - (si[C] as number) + bucketLength(ss, c) + ss.length - (ss[C] as number);
-    const walkClient = clientLength <= serverLength;
+    // Every matching rule is on both sides' lists: walking the shorter side is enough. Sizes of
+    // whole lists stand in for the bucket's, so only the walked list is touched.
+    const walkClient = ce.length <= si.length;
     const x = walkClient ? ce : si;
     const y = walkClient ? se : ss;
     const other = walkClient ? server.bits : client.bits;
@@ -801,12 +830,12 @@ class Compiled implements CompiledPolicy {
       else if (from === 2) (check = y[p2 + 1] as number), (p2 += 2);
       else if (from === 1) {
         check = x[p1 + 1] as number;
-        p1 += 2;
-        if (!this.portsAdmit(r, proto, port)) continue;
+        p1 += WIDE;
+        if (!this.widePortAdmits(x, p1 - WIDE, r, proto, port)) continue;
       } else if (from === 3) {
         check = y[p3 + 1] as number;
-        p3 += 2;
-        if (!this.portsAdmit(r, proto, port)) continue;
+        p3 += WIDE;
+        if (!this.widePortAdmits(y, p3 - WIDE, r, proto, port)) continue;
       } else return -1;
       if (check >= 0 ? !hasBit(other, check) : !this.groupsHold(r, client.bits, server.bits)) continue;
       const apps = this.apps[r];
@@ -815,19 +844,24 @@ class Compiled implements CompiledPolicy {
     }
   }
 
-  private sideOf(m: Membership, side: 'egress' | 'ingress'): Side {
+  private sideOf(m: Membership, out: Side): Side {
     const w = m.workload as Workload;
-    const mode = m.dynamic ? this.rankOf(m.bits) : (this.profiles[m.profile] as Profile).mode;
-    return { workload: w.id, name: w.name, side, mode: MODES[mode] as Mode };
+    out.workload = w.id;
+    out.name = w.name;
+    out.mode = MODES[m.dynamic ? this.rankOf(m.bits) : (this.profiles[m.profile] as Profile).mode] as Mode;
+    return out;
   }
 
   verdictFor(conn: Connection, client: Membership, server: Membership, match: number): Verdict {
-    const sides: Side[] = [];
-    if (client.kind === 'workload') sides.push(this.sideOf(client, 'egress'));
-    if (server.kind === 'workload') sides.push(this.sideOf(server, 'ingress'));
-    const service = describeService(conn.ipProto, conn.server.port);
-    const rule = match >= 0 ? this.rules[match] : match <= -2 ? (this.rules[-2 - match] as Rule) : undefined;
-    const facts = { rule, client: displayName(client), server: displayName(server), service, sides, defaultMode: this.defaultMode };
+    // The facts are scratch: verdictOf copies what it keeps.
+    const facts = this.facts;
+    facts.sides.length = 0;
+    if (client.kind === 'workload') facts.sides.push(this.sideOf(client, this.egressSide));
+    if (server.kind === 'workload') facts.sides.push(this.sideOf(server, this.ingressSide));
+    facts.service = describeService(conn.ipProto, conn.server.port);
+    facts.rule = match >= 0 ? this.rules[match] : match <= -2 ? this.rules[-2 - match] : undefined;
+    facts.client = displayName(client);
+    facts.server = displayName(server);
     return match <= -2 ? pendingVerdictOf(facts as DecisionFacts & { rule: Rule }) : verdictOf(facts);
   }
 
@@ -883,9 +917,6 @@ class Compiled implements CompiledPolicy {
   }
 }
 
-function bucketLength(index: RuleIndex, c: number): number {
-  return c >= 0 ? (index[c + 1] as number) - (index[c] as number) : 0;
-}
 
 /** How an endpoint reads in a reason: the workload's name, `node <name>`, or the address. */
 export function displayName(m: Pick<Membership, 'kind' | 'workload' | 'node' | 'ip'>): string {
