@@ -33,7 +33,7 @@ interface RequestHeader {
   apiKey: number;
   apiVersion: number;
   correlationId: number;
-  clientId?: string;
+  clientId: string;
 }
 
 function requestHeader(b: Buffer): RequestHeader | 'need-more' | undefined {
@@ -45,13 +45,13 @@ function requestHeader(b: Buffer): RequestHeader | 'need-more' | undefined {
   const apiVersion = b.readInt16BE(6);
   const correlationId = b.readInt32BE(8);
   if (apiKey < 0 || apiKey >= APIS.length || apiVersion < 0 || apiVersion > MAX_API_VERSION || correlationId < 0) return undefined;
-  // client_id: nullable string (int16 length, -1 for null), printable when present.
+  // client_id: a nullable string (int16 length), which every client library fills in. Demanding
+  // a printable, non-empty one keeps zero-filled headers of other protocols out.
   const idLength = b.readInt16BE(12);
-  if (idLength === -1) return { apiKey, apiVersion, correlationId };
-  if (idLength < 0 || 14 + idLength > 4 + size) return undefined;
+  if (idLength < 1 || 14 + idLength > 4 + size) return undefined;
   if (b.length < 14 + idLength) return 'need-more';
   const clientId = b.toString('latin1', 14, 14 + idLength);
-  if (!/^[ -~]*$/.test(clientId)) return undefined;
+  if (!/^[ -~]+$/.test(clientId)) return undefined;
   return { apiKey, apiVersion, correlationId, clientId };
 }
 
@@ -77,7 +77,7 @@ function extract(data: Buffer, dir: Direction, _ctx: ProbeContext, meta: FlowMet
   if (h === undefined) return false;
   meta.kafkaApi = APIS[h.apiKey];
   meta.kafkaApiVersion = h.apiVersion;
-  if (h.clientId !== undefined) meta.kafkaClientId = h.clientId;
+  meta.kafkaClientId = h.clientId;
   return false;
 }
 

@@ -62,14 +62,15 @@ function probeInline(b: Buffer): { result: ProbeResult; command?: string } {
   if (text === undefined) {
     const head = b.toString('latin1', 0, Math.min(b.length, 16));
     const space = head.indexOf(' ');
-    const word = (space < 0 ? head : head.slice(0, space)).toUpperCase();
+    const word = space < 0 ? head : head.slice(0, space);
     const open = space < 0 ? /^[A-Z]*$/.test(word) && [...INLINE].some((c) => c.startsWith(word)) : INLINE.has(word);
     return { result: open && b.length < 4096 ? 'need-more' : 'no' };
   }
   const word = text.split(' ')[0] ?? '';
   const command = word.toUpperCase();
-  // Inline commands are case-insensitive; demanding upper case or lower case keeps mixed text out.
-  const plausible = INLINE.has(command) && (word === command || word === word.toLowerCase()) && !/ HTTP\/\d\.\d$/.test(text);
+  // Redis accepts inline commands in any case, but lower-case "get"/"set" lines are memcached's
+  // text protocol, so only upper-case inline commands count as Redis evidence.
+  const plausible = INLINE.has(command) && word === command && !/ HTTP\/\d\.\d$/.test(text);
   return plausible ? { result: 'match', command } : { result: 'no' };
 }
 

@@ -34,6 +34,11 @@ test('Kafka rejects an unknown api key', () => {
   assert.equal(kafka.probe(request(900, 0, 1, 'x', Buffer.alloc(0)), 'c2s', ctx()), 'no');
 });
 
+test('Kafka rejects a zero-filled header without a client id (a ZooKeeper ConnectRequest)', () => {
+  const zookeeper = Buffer.concat([hex('0000002d 00000000 0000000000000000 00007530 0000000000000000 00000010'), Buffer.alloc(17)]);
+  assert.equal(kafka.probe(zookeeper, 'c2s', ctx()), 'no');
+});
+
 test('Kafka rejects an HTTP request', () => {
   assert.equal(kafka.probe(ascii('POST /topics HTTP/1.1\r\n\r\n'), 'c2s', ctx()), 'no');
 });

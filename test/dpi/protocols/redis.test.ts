@@ -27,6 +27,10 @@ test('Redis rejects a POP3 greeting answered by USER', () => {
   assert.equal(redis.probe(ascii('+OK POP3 ready\r\n'), 's2c', ctx('tcp', ascii('USER bob\r\n'))), 'no');
 });
 
+test('Redis leaves a lower-case inline "get" to the memcached text protocol', () => {
+  assert.equal(redis.probe(ascii('get session:42\r\n'), 'c2s', ctx()), 'no');
+});
+
 test('Redis rejects an HTTP GET request line', () => {
   assert.equal(redis.probe(ascii('GET /index.html HTTP/1.1\r\n'), 'c2s', ctx()), 'no');
 });
