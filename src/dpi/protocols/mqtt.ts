@@ -52,7 +52,7 @@ function parseConnect(b: Buffer): Connect | 'need-more' | undefined {
   const level = b[at + 2 + nameLength] as number;
   const flags = b[at + 3 + nameLength] as number;
   const valid = (name === 'MQTT' && (level === 4 || level === 5)) || (name === 'MQIsdp' && level === 3);
-  // Bit 0 of the connect flags is reserved; a password needs a user name (3.1.1); QoS 3 is invalid.
+  // Bit 0 of the connect flags is reserved and must be 0; a Will QoS of 3 is invalid.
   if (!valid || (flags & 0x01) !== 0 || (flags & 0x18) === 0x18) return undefined;
   let next = at + 6 + nameLength;
   if (level === 5) {
