@@ -315,11 +315,17 @@ function why(seg: Segment, client: ReachEndpoint, server: ReachEndpoint): string
   return seg.rule === undefined ? `${rule}; blocked by protect (${modes})` : `${rule}; blocked (${modes})`;
 }
 
+/** Port 0 is no port a client can connect to: the next one stands for the range when there is one. */
+function samplePort(cell: Cell): number {
+  const transport = cell.proto === 'tcp' || cell.proto === 'udp' || cell.proto === 'sctp';
+  return transport && cell.first === 0 && cell.last > 0 ? 1 : cell.first;
+}
+
 function example(seg: Segment, cell: Cell, client: ReachEndpoint, server: ReachEndpoint): Counterexample {
   const c: Counterexample = {
     from: client.id,
     to: server.id,
-    port: describeCell({ proto: cell.proto, first: cell.first, last: cell.first }),
+    port: describeCell({ proto: cell.proto, first: samplePort(cell), last: samplePort(cell) }),
     app: sampleApp(cell.apps),
     reason: why(seg, client, server),
   };

@@ -4,7 +4,7 @@
 // rule, or now only because no side is in protect).
 
 import type { Reachability, Segment } from './reach.js';
-import { cause, compactSegments, lineOf, reachPairs, type ReachLevel, type ReachLine } from './report.js';
+import { cause, compactSegments, lineOf, reachPairs, sameCause, wholeSpace, type ReachLevel, type ReachLine } from './report.js';
 import { cut, describeApps, describeCell } from './space.js';
 
 export type ChangeKind = 'added' | 'removed' | 'changed';
@@ -45,8 +45,9 @@ export function diffReach(before: Reachability, after: Reachability, level: Reac
     const oSegs = o?.segments ?? [];
     const nSegs = n?.segments ?? [];
     const lines: DiffLine[] = [];
-    for (const s of compactSegments(only(nSegs, oSegs))) lines.push({ ports: describeCell(s), apps: describeApps(s.apps), new: lineOf(s) });
-    for (const s of compactSegments(only(oSegs, nSegs))) lines.push({ ports: describeCell(s), apps: describeApps(s.apps), old: lineOf(s) });
+    const same = (a: DiffLine, b: DiffLine): boolean => sameCause(a.old, b.old) && sameCause(a.new, b.new);
+    lines.push(...wholeSpace(compactSegments(only(nSegs, oSegs)).map((s) => ({ ports: describeCell(s), apps: describeApps(s.apps), new: lineOf(s) })), same));
+    lines.push(...wholeSpace(compactSegments(only(oSegs, nSegs)).map((s) => ({ ports: describeCell(s), apps: describeApps(s.apps), old: lineOf(s) })), same));
     // Allowed on both sides, for a different reason.
     for (const ns of nSegs) {
       for (const os of oSegs) {

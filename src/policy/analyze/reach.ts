@@ -2,6 +2,8 @@
 // membership form one class; for each pair of classes the rules that can involve both are walked
 // in decision order, each carving its port × application region out of what is left, and the
 // rest falls to the modes' defaults. Exposure, assertions and diff all read this one answer.
+// A workload's membership is the union over its leases (compile's groupsOfWorkload), so a group
+// that selects only one of a workload's addresses counts for all of them.
 
 import { formatIp, parseAddressSpec, type IpAddr } from '../../model/address.js';
 import type { IpProto } from '../../model/flow.js';

@@ -89,17 +89,22 @@ export function reachPairs(reach: Reachability, level: ReachLevel): ReachPair[] 
 
 /** Allowed connectivity between distinct endpoints, at the level asked for, sorted by from then to. */
 export function reachEntries(reach: Reachability, level: ReachLevel): ReachEntry[] {
-  return reachPairs(reach, level).map((p) => ({ from: p.from, to: p.to, lines: wholeSpace(dedupeLines(p.segments.map(lineOf))) }));
+  return reachPairs(reach, level).map((p) => ({ from: p.from, to: p.to, lines: wholeSpace(dedupeLines(p.segments.map(lineOf)), sameCause) }));
+}
+
+/** Same rule, same enforcement. */
+export function sameCause(a: ReachLine | undefined, b: ReachLine | undefined): boolean {
+  return a?.rule === b?.rule && a?.enforced === b?.enforced;
 }
 
 const WHOLE_PROTOCOLS = ['tcp/any', 'udp/any', 'sctp/any', 'icmp', 'icmpv6', 'other'];
 
 /** Every protocol whole, for the same reason: one line `any` says it. */
-function wholeSpace(lines: ReachLine[]): ReachLine[] {
+export function wholeSpace<L extends { ports: string; apps: string }>(lines: L[], same: (a: L, b: L) => boolean): L[] {
   const first = lines[0];
   if (first === undefined || lines.length !== WHOLE_PROTOCOLS.length) return lines;
-  const same = lines.every((l, i) => l.ports === WHOLE_PROTOCOLS[i] && l.apps === first.apps && l.rule === first.rule && l.enforced === first.enforced);
-  return same ? [{ ...first, ports: 'any' }] : lines;
+  const whole = lines.every((l, i) => l.ports === WHOLE_PROTOCOLS[i] && l.apps === first.apps && same(l, first));
+  return whole ? [{ ...first, ports: 'any' }] : lines;
 }
 
 function dedupeLines(lines: ReachLine[]): ReachLine[] {
