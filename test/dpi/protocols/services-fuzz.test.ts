@@ -38,6 +38,7 @@ import { ssdp } from '../../../src/dpi/protocols/ssdp.js';
 import { stomp } from '../../../src/dpi/protocols/stomp.js';
 import { tds } from '../../../src/dpi/protocols/tds.js';
 import { thrift } from '../../../src/dpi/protocols/thrift.js';
+import { whois } from '../../../src/dpi/protocols/whois.js';
 import { zookeeper } from '../../../src/dpi/protocols/zookeeper.js';
 
 /** Valid messages ("<direction>:<hex>") taken from each protocol's own tests, as mutation seeds. */
@@ -75,6 +76,7 @@ const SEEDS: [ProtocolModule, string[]][] = [
   [rsync, ['c2s:405253594e43443a2033312e3020736861353132207368613235362073686131206d6435206d64340a6261636b7570730a', 's2c:405253594e43443a2033302e300a']],
   [irc, ['c2s:4e49434b206d6f6c6f6368746573740d0a55534552206d6f6c6f63682030202a203a4d6f6c6f636820546573740d0a', 's2c:3a636172642e667265656e6f64652e6e6574204e4f54494345202a203a2a2a2a204c6f6f6b696e6720757020796f757220686f73746e616d652e2e2e0d0a']],
   [rtmp, [`c2s:03${'00'.repeat(4)}${'00'.repeat(4)}${'5a'.repeat(1528)}`]],
+  [whois, ['c2s:6578616d706c652e636f6d0d0a', 's2c:252049414e412057484f4953207365727665720a0a72656665723a202020202020202077686f69732e766572697369676e2d6772732e636f6d0a']],
 ];
 
 const ANSWERS = new Set(['match', 'no', 'need-more']);
