@@ -4,15 +4,12 @@
 
 import type { Command } from 'commander';
 import { flowPipeline } from '../dpi/flows.js';
-import { AddressIndex } from '../inventory/attribute.js';
-import { loadInventory } from '../inventory/load.js';
 import type { Flow } from '../model/flow.js';
 import { CaptureParser } from '../packet/index.js';
 import { LiveCaptureError, startLiveCapture } from '../packet/live.js';
-import { formatDiagnostic } from '../policy/diagnostics.js';
 import { setExitCode, type RegisterCommand } from './commands.js';
-import { EXIT_OK, EXIT_USAGE, UsageError } from './errors.js';
-import { FLOW_FORMATS, renderJson, renderTable, type FlowFormat } from './flow-output.js';
+import { EXIT_OK, UsageError } from './errors.js';
+import { addressIndexOption, FLOW_FORMATS, flowFormat, renderJson, renderTable } from './flow-output.js';
 
 interface Options {
   interface: string;
@@ -49,17 +46,10 @@ function positive(name: string, text: string | undefined): number | undefined {
 }
 
 async function runCapture(opts: Options): Promise<number> {
-  const format = opts.format as FlowFormat;
-  if (!FLOW_FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FLOW_FORMATS.join(', ')}, not "${opts.format}"`);
+  const format = flowFormat(opts.format);
   const snaplen = positive('--snaplen', opts.snaplen);
   const duration = positive('--duration', opts.duration);
-  let index: AddressIndex | undefined;
-  if (opts.inventory !== undefined) {
-    const { inventory, diagnostics } = await loadInventory(opts.inventory);
-    for (const d of diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
-    if (diagnostics.some((d) => d.severity === 'error')) return EXIT_USAGE;
-    index = new AddressIndex(inventory);
-  }
+  const index = await addressIndexOption(opts.inventory);
 
   const kept: Flow[] = [];
   const pipeline = flowPipeline((f) => {

@@ -2,10 +2,33 @@
 // `inspect` (captures) and `capture` (live).
 
 import { summarizeByApp } from '../dpi/summary.js';
+import { AddressIndex } from '../inventory/attribute.js';
+import { loadInventory } from '../inventory/load.js';
 import type { Flow } from '../model/flow.js';
+import { formatDiagnostic } from '../policy/diagnostics.js';
+import { UsageError } from './errors.js';
 
 export type FlowFormat = 'table' | 'json' | 'jsonl';
 export const FLOW_FORMATS: readonly FlowFormat[] = ['table', 'json', 'jsonl'];
+
+/** `--format` of a flow-printing command, checked. */
+export function flowFormat(text: string): FlowFormat {
+  if (!FLOW_FORMATS.includes(text as FlowFormat)) throw new UsageError(`--format must be one of ${FLOW_FORMATS.join(', ')}, not "${text}"`);
+  return text as FlowFormat;
+}
+
+/**
+ * `--inventory` of a flow-printing command: the address index that attributes flows, or
+ * undefined without one. Diagnostics go to stderr; errors make it a usage failure (exit 2).
+ */
+export async function addressIndexOption(path: string | undefined): Promise<AddressIndex | undefined> {
+  if (path === undefined) return undefined;
+  const { inventory, diagnostics } = await loadInventory(path);
+  for (const d of diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
+  const errors = diagnostics.filter((d) => d.severity === 'error').length;
+  if (errors > 0) throw new UsageError(`${path}: ${errors} error(s) in the inventory`);
+  return new AddressIndex(inventory);
+}
 
 const endpoint = (e: Flow['client']): string => {
   const addr = e.ip.includes(':') ? `[${e.ip}]` : e.ip;

@@ -4,13 +4,10 @@
 import { createReadStream, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { inspect } from '../dpi/flows.js';
-import { AddressIndex } from '../inventory/attribute.js';
-import { loadInventory } from '../inventory/load.js';
-import { formatDiagnostic } from '../policy/diagnostics.js';
 import type { Flow } from '../model/flow.js';
 import { CaptureError, type PipelineStats } from '../packet/index.js';
 import { setExitCode, type RegisterCommand } from './commands.js';
-import { FLOW_FORMATS, renderJson, renderTable, type FlowFormat } from './flow-output.js';
+import { addressIndexOption, FLOW_FORMATS, flowFormat, renderJson, renderTable } from './flow-output.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError } from './errors.js';
 
 
@@ -30,15 +27,8 @@ export const registerInspect: RegisterCommand = (program: Command) => {
 };
 
 async function runInspect(files: string[], opts: Options): Promise<number> {
-  const format = opts.format as FlowFormat;
-  if (!FLOW_FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FLOW_FORMATS.join(', ')}, not "${opts.format}"`);
-  let index: AddressIndex | undefined;
-  if (opts.inventory !== undefined) {
-    const { inventory, diagnostics } = await loadInventory(opts.inventory);
-    for (const d of diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
-    if (diagnostics.some((d) => d.severity === 'error')) return EXIT_USAGE;
-    index = new AddressIndex(inventory);
-  }
+  const format = flowFormat(opts.format);
+  const index = await addressIndexOption(opts.inventory);
 
   const kept: Flow[] = [];
   const onFlow = (f: Flow): void => {
