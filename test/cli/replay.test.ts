@@ -48,3 +48,10 @@ test('replay of an input that does not exist exits 2 naming it', async () => {
   assert.equal(r.code, 2);
   assert.match(r.stderr, /replay: \/nonexistent\/flows\.jsonl: /);
 });
+
+test('replay reads Hubble JSON exports and reports the lines it skips', async () => {
+  const r = await run(['replay', ...FIXTURE, 'test/fixtures/learn/hubble.jsonl']);
+  assert.equal(r.code, 0);
+  assert.match(r.stdout, /^4 flows in 1 pair: 0 would be blocked, 0 alerted$/m);
+  assert.match(r.stderr, /hubble\.jsonl:5: skipped: not valid JSON/);
+});

@@ -103,6 +103,7 @@ export function formatReplaySummary(pairs: readonly PairSummary[]): string {
     return `${p.from} → ${p.to} on ${p.services.join(', ')}: ${counts} (rules: ${p.rules.join(', ')})`;
   });
   const total = (k: 'flows' | 'blocked' | 'alerted'): number => pairs.reduce((s, p) => s + p[k], 0);
-  rows.push(`${total('flows')} flows in ${pairs.length} pairs: ${total('blocked')} would be blocked, ${total('alerted')} alerted`);
+  const n = (count: number, word: string): string => `${count} ${word}${count === 1 ? '' : 's'}`;
+  rows.push(`${n(total('flows'), 'flow')} in ${n(pairs.length, 'pair')}: ${total('blocked')} would be blocked, ${total('alerted')} alerted`);
   return `${rows.join('\n')}\n`;
 }
