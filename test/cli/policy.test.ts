@@ -3,37 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../src/cli/main.js';
+import { run } from '../policy/analyze/cli.js';
 import { LINT_CODES } from '../../src/policy/lint/lint.js';
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/**
- * Runs the CLI in-process with what it prints captured. The CLI writes strings; the test runner
- * reports to its parent through the same stdout in binary chunks, which pass through untouched.
- */
-async function run(args: string[]): Promise<Run> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const stdout = process.stdout.write.bind(process.stdout);
-  const stderr = process.stderr.write.bind(process.stderr);
-  const capture = (into: string[], original: typeof process.stdout.write) =>
-    ((chunk: string | Uint8Array, ...rest: never[]) => (typeof chunk === 'string' ? into.push(chunk) > 0 : original(chunk, ...rest))) as typeof process.stdout.write;
-  process.stdout.write = capture(out, stdout);
-  process.stderr.write = capture(err, stderr);
-  try {
-    const code = await main(args);
-    return { code, stdout: out.join(''), stderr: err.join('') };
-  } finally {
-    process.stdout.write = stdout;
-    process.stderr.write = stderr;
-    process.exitCode = 0;
-  }
-}
 
 const EXAMPLE = ['examples/shop/policy', '--inventory', 'examples/shop/inventory.yaml'];
 const DEFECTS = ['test/fixtures/shop-defects/policy', '--inventory', 'test/fixtures/shop-defects/inventory.yaml'];
