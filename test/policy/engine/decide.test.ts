@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Mode, Policy, Rule } from '../../../src/model/policy.js';
+import type { Group, Mode, Policy, Rule } from '../../../src/model/policy.js';
 import { compile } from '../../../src/policy/compile.js';
-import { app, conn, group, inventory, policy, rule, tcp, workload } from './fixtures.js';
+import { app, conn, group, inventory, policy, resolver, rule, tcp, workload } from './fixtures.js';
 
 // api (10.0.0.1) and db (10.0.0.2), each in a group of its own with the modes a test chooses.
 const shop = inventory([workload('api', '10.0.0.1'), workload('db', '10.0.0.2')]);
@@ -265,4 +265,35 @@ test('a connection without a time is decided at the clock given to compile', () 
 test('an IPv4-mapped IPv6 address is the workload holding the IPv4 address', () => {
   const v = decide(twoGroups([rule('ok', 'api', 'db')]), conn('::ffff:10.0.0.1', '10.0.0.2', 5432));
   assert.equal(v.ruleId, 'ok');
+});
+
+// DNS names
+
+test('an fqdn group holds for a workload once DNS names its address', () => {
+  const p = policy([group('named', [{ kind: 'fqdn', pattern: '*.example.com' }]), group('db', [app('db')])], [rule('ok', 'named', 'db')]);
+  const dns = resolver({ '10.0.0.1': ['api.example.com'] });
+  assert.equal(compile(p, shop).decide(API_TO_DB, dns).ruleId, 'ok');
+  assert.equal(compile(p, shop).decide(API_TO_DB).ruleId, 'default');
+});
+
+test('each selector of a group checks its own names for the workloads it is about', () => {
+  const inv = inventory([workload('api', '10.0.0.1'), workload('web', '10.0.0.3'), workload('db', '10.0.0.2')]);
+  const named: Group = {
+    name: 'named',
+    selectors: [
+      { criteria: [app('api'), { kind: 'fqdn', pattern: 'a.example.com' }] },
+      { criteria: [app('web'), { kind: 'fqdn', pattern: 'b.example.com' }] },
+    ],
+  };
+  const p = policy([named, group('db', [app('db')])], [rule('ok', 'named', 'db')]);
+  const dns = resolver({ '10.0.0.1': ['b.example.com'], '10.0.0.3': ['b.example.com'] });
+  const compiled = compile(p, inv);
+  assert.equal(compiled.decide(conn('10.0.0.3', '10.0.0.2', 80), dns).ruleId, 'ok');
+  assert.equal(compiled.decide(conn('10.0.0.1', '10.0.0.2', 80), dns).ruleId, 'default');
+});
+
+test('an address group holds for external addresses in its range', () => {
+  const p = policy([group('partners', [{ kind: 'address', spec: '203.0.113.0/24' }]), group('db', [app('db')])], [rule('ok', 'partners', 'db')]);
+  assert.equal(decide(p, conn('203.0.113.9', '10.0.0.2', 80)).ruleId, 'ok');
+  assert.equal(decide(p, conn('198.51.100.9', '10.0.0.2', 80)).ruleId, 'default');
 });
