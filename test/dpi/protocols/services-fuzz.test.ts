@@ -34,6 +34,7 @@ import { rtmp } from '../../../src/dpi/protocols/rtmp.js';
 import { rtsp } from '../../../src/dpi/protocols/rtsp.js';
 import { sip } from '../../../src/dpi/protocols/sip.js';
 import { spark } from '../../../src/dpi/protocols/spark.js';
+import { sparkConnect } from '../../../src/dpi/protocols/spark-connect.js';
 import { ssdp } from '../../../src/dpi/protocols/ssdp.js';
 import { stomp } from '../../../src/dpi/protocols/stomp.js';
 import { tds } from '../../../src/dpi/protocols/tds.js';
@@ -77,6 +78,7 @@ const SEEDS: [ProtocolModule, string[]][] = [
   [irc, ['c2s:4e49434b206d6f6c6f6368746573740d0a55534552206d6f6c6f63682030202a203a4d6f6c6f636820546573740d0a', 's2c:3a636172642e667265656e6f64652e6e6574204e4f54494345202a203a2a2a2a204c6f6f6b696e6720757020796f757220686f73746e616d652e2e2e0d0a']],
   [rtmp, [`c2s:03${'00'.repeat(4)}${'00'.repeat(4)}${'5a'.repeat(1528)}`]],
   [whois, ['c2s:6578616d706c652e636f6d0d0a', 's2c:252049414e412057484f4953207365727665720a0a72656665723a202020202020202077686f69732e766572697369676e2d6772732e636f6d0a']],
+  [sparkConnect, ['c2s:505249202a20485454502f322e300d0a0d0a534d0d0a0d0a000052010400000001838600053a70617468292f737061726b2e636f6e6e6563742e537061726b436f6e6e656374536572766963652f436f6e666967000c636f6e74656e742d74797065106170706c69636174696f6e2f67727063']],
 ];
 
 const ANSWERS = new Set(['match', 'no', 'need-more']);
