@@ -2,6 +2,7 @@
 // A command's action reports its outcome with setExitCode(code).
 
 import type { Command } from 'commander';
+import { registerAgent } from './agent.js';
 import { registerAnalyze } from './analyze.js';
 import { registerCheck } from './check.js';
 import { registerDiff } from './diff.js';
@@ -16,6 +17,7 @@ import { registerReplay } from './replay.js';
 export type RegisterCommand = (program: Command) => void;
 
 export const commands: RegisterCommand[] = [
+  registerAgent,
   registerAnalyze,
   registerCheck,
   registerDiff,

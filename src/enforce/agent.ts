@@ -1,0 +1,199 @@
+// The node agent: policy and inventory files → compile → the node's nftables table, kept in force
+// and replaced atomically whenever the files change (or on SIGHUP), with the kernel's reports of
+// blocked and violating attempts turned into violation records. The CLI (cli/agent.ts) drives it.
+
+import { watch, type FSWatcher } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
+import { AddressIndex } from '../inventory/attribute.js';
+import { loadInventory } from '../inventory/load.js';
+import { compile } from '../policy/compile.js';
+import { formatDiagnostic, hasErrors } from '../policy/diagnostics.js';
+import { loadPolicy } from '../policy/document/load.js';
+import { applyScript, enableBridgeFiltering, removeTable, type NftTarget } from './nft/apply.js';
+import { compileRuleset, DEFAULT_LOG_GROUP, DEFAULT_LOG_PER_SECOND, type Ruleset } from './nft/ruleset.js';
+import { startWatchdog, type Watchdog } from './nft/watchdog.js';
+import { watchViolations, type Violation, type ViolationSource } from './violations.js';
+
+export type FailMode = 'open' | 'closed';
+
+export interface AgentOptions {
+  policyPaths: string[];
+  inventoryPath: string;
+  /** Enforce the perimeters of this node's workloads only; absent: every workload's. */
+  node?: string;
+  netns?: string;
+  /** What the table does when the agent is gone: removed (open) or kept in force (closed). */
+  fail: FailMode;
+  /** Operator messages (stderr). */
+  say: (line: string) => void;
+  onViolation: (v: Violation) => void;
+}
+
+/** The policy or inventory has errors: nothing was applied. */
+export class InvalidInput extends Error {
+  constructor(readonly problems: string[]) {
+    super(`${problems.length} problem(s) in the policy or inventory; nothing applied`);
+    this.name = 'InvalidInput';
+  }
+}
+
+export interface Built {
+  ruleset: Ruleset;
+  index: AddressIndex;
+}
+
+/**
+ * Reads and compiles the files into the node's ruleset. A policy or inventory with errors is
+ * never compiled: InvalidInput lists every problem.
+ */
+export async function buildRuleset(opts: Pick<AgentOptions, 'policyPaths' | 'inventoryPath' | 'node'>, now = Date.now()): Promise<Built> {
+  const [{ policy, diagnostics }, inv] = await Promise.all([loadPolicy(opts.policyPaths), loadInventory(opts.inventoryPath)]);
+  const all = [...diagnostics, ...inv.diagnostics];
+  if (hasErrors(all)) throw new InvalidInput(all.filter((d) => d.severity === 'error').map(formatDiagnostic));
+  const compiled = compile(policy, inv.inventory, { now: () => now });
+  const ruleset = compileRuleset(policy, inv.inventory, compiled, {
+    ...(opts.node !== undefined ? { node: opts.node } : {}),
+    now,
+    logGroup: DEFAULT_LOG_GROUP,
+    logPerSecond: DEFAULT_LOG_PER_SECOND,
+  });
+  return { ruleset, index: new AddressIndex(inv.inventory) };
+}
+
+function summary(r: Ruleset, ms: number): string {
+  const s = r.stats;
+  return `${s.rules} rules in force (${s.nftRules} nft rules, ${s.sets} sets, ${s.elements} set elements) for ${s.localWorkloads} workloads, applied in ${ms} ms`;
+}
+
+/** Compiles and applies once; the table stays in force. */
+export async function applyOnce(opts: Omit<AgentOptions, 'fail' | 'onViolation'>): Promise<Ruleset> {
+  const target: NftTarget = opts.netns !== undefined ? { netns: opts.netns } : {};
+  const started = Date.now();
+  const { ruleset } = await buildRuleset(opts);
+  for (const note of ruleset.notes) opts.say(`note: ${note}`);
+  await bridgeFiltering(target, opts.say);
+  await applyScript(ruleset.text, target);
+  opts.say(summary(ruleset, Date.now() - started));
+  return ruleset;
+}
+
+async function bridgeFiltering(target: NftTarget, say: (line: string) => void): Promise<void> {
+  try {
+    await enableBridgeFiltering(target);
+  } catch (err) {
+    say(`warning: ${(err as Error).message}; bridged pod-to-pod traffic is not filtered`);
+  }
+}
+
+/** How long file changes settle before a reload: editors write a file in several steps. */
+const DEBOUNCE_MS = 200;
+
+export interface Agent {
+  /** Reloads now (what a file change or SIGHUP does); resolves when the attempt is over. */
+  reload(): Promise<void>;
+  /** Stops watching; removes the table (fail open) or leaves it in force (fail closed). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Applies the ruleset and keeps it current. Rejects, with nothing applied, when the first load
+ * fails (InvalidInput, or NftError when the kernel refuses it); later failures keep the ruleset
+ * in force and are reported through `say`.
+ */
+export async function startAgent(opts: AgentOptions): Promise<Agent> {
+  const target: NftTarget = opts.netns !== undefined ? { netns: opts.netns } : {};
+  let current = await buildRuleset(opts);
+  for (const note of current.ruleset.notes) opts.say(`note: ${note}`);
+  await bridgeFiltering(target, opts.say);
+  // The violation reader listens before the table exists, so no report of it is missed.
+  const violations: ViolationSource = await watchViolations({
+    ...target,
+    tags: () => current.ruleset.tags,
+    index: () => current.index,
+    onViolation: opts.onViolation,
+  });
+  const started = Date.now();
+  try {
+    await applyScript(current.ruleset.text, target);
+  } catch (err) {
+    await violations.stop();
+    throw err;
+  }
+  opts.say(summary(current.ruleset, Date.now() - started));
+  const watchdog: Watchdog | undefined = opts.fail === 'open' ? startWatchdog(target) : undefined;
+
+  // One reload at a time; changes during a reload cause one more afterwards.
+  let running: Promise<void> | undefined;
+  let again = false;
+  const reloadOnce = async (): Promise<void> => {
+    const t0 = Date.now();
+    try {
+      const next = await buildRuleset(opts);
+      await applyScript(next.ruleset.text, target);
+      current = next;
+      for (const note of next.ruleset.notes) opts.say(`note: ${note}`);
+      opts.say(`reloaded: ${summary(next.ruleset, Date.now() - t0)}`);
+    } catch (err) {
+      const problems = err instanceof InvalidInput ? err.problems : [(err as Error).message];
+      for (const p of problems) opts.say(p);
+      opts.say('reload failed: the previous ruleset stays in force');
+    }
+  };
+  const reload = (): Promise<void> => {
+    if (running !== undefined) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      do {
+        again = false;
+        await reloadOnce();
+      } while (again);
+      running = undefined;
+    })();
+    return running;
+  };
+
+  const watchers = await watchFiles([...opts.policyPaths, opts.inventoryPath], () => void reload());
+  let stopping: Promise<void> | undefined;
+  return {
+    reload,
+    stop() {
+      stopping ??= (async () => {
+        for (const w of watchers.watchers) w.close();
+        clearTimeout(watchers.timer());
+        await running;
+        await violations.stop();
+        if (opts.fail === 'open') {
+          await removeTable(target);
+          opts.say('stopped: table removed (fail open)');
+        } else opts.say('stopped: table kept in force (fail closed)');
+        watchdog?.disarm();
+      })();
+      return stopping;
+    },
+  };
+}
+
+/**
+ * Watches the files and directories the agent reads. A file is watched through its directory,
+ * because editors and deploy tools replace files by renaming a new one over them.
+ */
+async function watchFiles(paths: string[], changed: () => void): Promise<{ watchers: FSWatcher[]; timer: () => NodeJS.Timeout | undefined }> {
+  let timer: NodeJS.Timeout | undefined;
+  const settle = (): void => {
+    clearTimeout(timer);
+    timer = setTimeout(changed, DEBOUNCE_MS);
+  };
+  const watchers: FSWatcher[] = [];
+  for (const path of paths.map((p) => resolve(p))) {
+    const isDir = await stat(path).then((s) => s.isDirectory(), () => false);
+    if (isDir) watchers.push(watch(path, { recursive: true }, settle));
+    else {
+      const name = basename(path);
+      watchers.push(watch(dirname(path), (_event, file) => (file === null || file === name ? settle() : undefined)));
+    }
+  }
+  return { watchers, timer: () => timer };
+}

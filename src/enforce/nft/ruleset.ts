@@ -1,0 +1,363 @@
+// Compiled policy + inventory → the text of one nftables table, `inet palisade`, for one node: the
+// kernel half of enforcement (DESIGN.md, Enforcement on a node). Pure: apply.ts loads the text
+// with `nft -f`, the agent reads back what the `log` statements report.
+//
+// How the semantics map onto the kernel:
+// - A forward chain sees pod-to-pod traffic on the node. Established and related packets are
+//   accepted first, so only the first packet of a connection walks the rules.
+// - Rules run in decision order (compiled.rules), each with a named counter. The first rule that
+//   matches decides: allow accepts; deny jumps to a per-rule chain that drops when a side is a
+//   local workload in protect and otherwise accepts with an alert (any workload side reports a
+//   deny, whatever its mode). With no match, the end of the forward chain applies each side's
+//   default: protect drops, monitor alerts, discover lets the connection through silently.
+// - Only workloads on this node have a perimeter here: the protect, monitor and local sets hold
+//   their addresses, so a connection is dropped only when one of its local sides is in protect.
+// - Blocked and violating attempts are logged to nflog with the prefix `pal:<rule id>:<action>`,
+//   rate-limited per log rule, which the agent turns into violation records.
+//
+// Limits of the kernel half, by design until the L7 proxy exists:
+// - A rule naming applications needs DPI, which the kernel does not do. Its allow is applied at
+//   L3/L4 only where no side is a local protect workload: there the outcome is "allowed" either
+//   way and only reporting differs (the passive tap reports accurately). Where a protect side is
+//   involved the application stays unidentified, so, as DESIGN.md says of an application that
+//   stays unknown, the rule does not match: later rules or the default decide, and protect never
+//   lets an unidentified application through. A deny rule naming applications never matches here
+//   for the same reason. Each such rule is listed in `notes`.
+// - fqdn criteria depend on DNS answers seen on the wire: their addresses are not in the sets.
+
+import { formatIpv4, formatIpv6, parseAddressSpec, parseIp, type IpAddr, type IpRange } from '../../model/address.js';
+import type { Policy, PortRange, Rule } from '../../model/policy.js';
+import type { Inventory } from '../../model/workload.js';
+import type { CompiledPolicy } from '../../policy/compile.js';
+import { isIdentityCriterion, isReservedGroup, leaseHolds } from '../../policy/select.js';
+
+export const TABLE_FAMILY = 'inet';
+export const TABLE_NAME = 'palisade';
+
+export interface RulesetOptions {
+  /** Only workloads on this node have perimeters here; absent: every workload of the inventory. */
+  node?: string;
+  /** Which address leases hold (milliseconds since the epoch). */
+  now: number;
+  /** nflog group the log statements write to. */
+  logGroup: number;
+  /** Log messages per second each log rule may emit; the rest are counted, not logged. */
+  logPerSecond: number;
+}
+
+export const DEFAULT_LOG_GROUP = 0;
+export const DEFAULT_LOG_PER_SECOND = 20;
+
+export interface Ruleset {
+  /** The nft script: creates or atomically replaces the table. */
+  text: string;
+  /** Counter name → rule id ("default" for the default verdicts). */
+  counters: ReadonlyMap<string, string>;
+  /** Log tag (the middle of a log prefix) → rule id. */
+  tags: ReadonlyMap<string, string>;
+  /** Rules in force at L3/L4, rules left out and why: what an operator must know. */
+  notes: string[];
+  stats: { rules: number; nftRules: number; sets: number; elements: number; localWorkloads: number };
+}
+
+type Family = 4 | 6;
+
+/** Inclusive interval of addresses of one family, as bigints so both families share the code. */
+interface Span {
+  first: bigint;
+  last: bigint;
+}
+
+/** Addresses per family, merged into disjoint spans (nft refuses overlapping elements). */
+interface AddressSet {
+  name: string;
+  comment: string;
+  v4: Span[];
+  v6: Span[];
+}
+
+/** One way a side of a rule can match: anything, a set, or an address no workload or node holds. */
+type SideMatch = { kind: 'any' } | { kind: 'set'; set: AddressSet } | { kind: 'external' };
+
+/** One way the ports of a rule can match, with the family it implies (icmp is IPv4 only). */
+interface PortMatch {
+  expr: string;
+  family?: Family;
+}
+
+function mergeSpans(spans: Span[]): Span[] {
+  const sorted = [...spans].sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
+  const out: Span[] = [];
+  for (const s of sorted) {
+    const last = out[out.length - 1];
+    // Adjacent spans merge too: nft would list them as one anyway.
+    if (last !== undefined && s.first <= last.last + 1n) {
+      if (s.last > last.last) last.last = s.last;
+    } else out.push({ ...s });
+  }
+  return out;
+}
+
+const spanOf = (r: IpRange): Span => ({ first: BigInt(r.first), last: BigInt(r.last) });
+const pointOf = (a: IpAddr): IpRange => (a.version === 4 ? { version: 4, first: a.value, last: a.value } : { version: 6, first: a.value, last: a.value });
+
+function elementText(s: Span, f: Family): string {
+  const text = (v: bigint): string => (f === 4 ? formatIpv4(Number(v)) : formatIpv6(v));
+  return s.first === s.last ? text(s.first) : `${text(s.first)}-${text(s.last)}`;
+}
+
+function setOf(name: string, comment: string, ranges: IpRange[]): AddressSet {
+  return {
+    name,
+    comment,
+    v4: mergeSpans(ranges.filter((r) => r.version === 4).map(spanOf)),
+    v6: mergeSpans(ranges.filter((r) => r.version === 6).map(spanOf)),
+  };
+}
+
+const familySpans = (s: AddressSet, f: Family): Span[] => (f === 4 ? s.v4 : s.v6);
+const setName = (s: AddressSet, f: Family): string => `${s.name}_v${f}`;
+const ipKeyword = (f: Family): string => (f === 4 ? 'ip' : 'ip6');
+
+function renderSet(s: AddressSet, f: Family): string {
+  const spans = familySpans(s, f);
+  const type = f === 4 ? 'ipv4_addr' : 'ipv6_addr';
+  const elements = spans.length === 0 ? '' : ` elements = { ${spans.map((x) => elementText(x, f)).join(', ')} }`;
+  return `  set ${setName(s, f)} { type ${type}; flags interval; comment ${quote(s.comment)};${elements} }`;
+}
+
+/** nft strings are double-quoted with no escapes: anything else is replaced. */
+function quote(text: string): string {
+  return `"${text.replace(/[^A-Za-z0-9 ._:/,=*()-]/g, '_').slice(0, 120)}"`;
+}
+
+const SAFE_TAG = /^[A-Za-z0-9._-]{1,100}$/;
+
+/** The address match of one side, in one family, as nft text ('' for any). */
+function sideExpr(side: SideMatch, dir: 'saddr' | 'daddr', f: Family | undefined, known: AddressSet): string {
+  if (side.kind === 'any' || f === undefined) return '';
+  const set = side.kind === 'set' ? side.set : known;
+  return `${ipKeyword(f)} ${dir} ${side.kind === 'external' ? '!= ' : ''}@${setName(set, f)} `;
+}
+
+function sideHas(side: SideMatch, f: Family): boolean {
+  return side.kind !== 'set' || familySpans(side.set, f).length > 0;
+}
+
+function portMatches(ports: PortRange[]): PortMatch[] | 'any' {
+  if (ports.length === 0 || ports.some((p) => p.proto === 'any')) return 'any';
+  const byProto = new Map<string, { whole: boolean; items: string[] }>();
+  for (const p of ports) {
+    const entry = byProto.get(p.proto) ?? { whole: false, items: [] };
+    byProto.set(p.proto, entry);
+    if (p.first === undefined) entry.whole = true;
+    else {
+      const last = p.last ?? p.first;
+      const item = last === p.first ? String(p.first) : `${p.first}-${last}`;
+      if (!entry.items.includes(item)) entry.items.push(item);
+    }
+  }
+  const out: PortMatch[] = [];
+  for (const [proto, { whole, items }] of byProto) {
+    const list = `{ ${items.join(', ')} }`;
+    if (proto === 'icmp') out.push({ expr: whole ? 'meta l4proto icmp ' : `icmp type ${list} `, family: 4 });
+    else if (proto === 'icmpv6') out.push({ expr: whole ? 'meta l4proto icmpv6 ' : `icmpv6 type ${list} `, family: 6 });
+    else out.push({ expr: whole ? `meta l4proto ${proto} ` : `meta l4proto ${proto} th dport ${list} ` });
+  }
+  return out;
+}
+
+/** Addresses of a workload whose leases hold at `now`. */
+function heldAddresses(leases: Inventory['workloads'][number]['addresses'], now: number): IpAddr[] {
+  const out: IpAddr[] = [];
+  for (const lease of leases) {
+    const addr = parseIp(lease.ip);
+    if (addr !== undefined && leaseHolds(lease, now)) out.push(addr);
+  }
+  return out;
+}
+
+export function compileRuleset(policy: Policy, inventory: Inventory, compiled: CompiledPolicy, opts: RulesetOptions): Ruleset {
+  const notes: string[] = [];
+  const addressesOf = new Map<string, IpAddr[]>();
+  for (const w of inventory.workloads) if (!addressesOf.has(w.id)) addressesOf.set(w.id, heldAddresses(w.addresses, opts.now));
+  const nodeRanges = inventory.nodes.flatMap((n) => n.addresses.flatMap((a) => parseIp(a) ?? []).map(pointOf));
+  const workloadRanges = [...addressesOf.values()].flat().map(pointOf);
+
+  const local = new Set(inventory.workloads.filter((w) => opts.node === undefined || w.node === opts.node).map((w) => w.id));
+  const rangesOfIds = (ids: Iterable<string>): IpRange[] => [...ids].flatMap((id) => addressesOf.get(id) ?? []).map(pointOf);
+  const localIds = [...local];
+  const known = setOf('known', 'addresses of workloads and nodes', [...workloadRanges, ...nodeRanges]);
+  const protect = setOf('protect', 'local workloads in protect', rangesOfIds(localIds.filter((id) => compiled.modeOfWorkload(id) === 'protect')));
+  const monitor = setOf('monitor', 'local workloads in monitor', rangesOfIds(localIds.filter((id) => compiled.modeOfWorkload(id) === 'monitor')));
+  const localSet = setOf('local', 'local workloads', rangesOfIds(localIds));
+  const sets: AddressSet[] = [known, protect, monitor, localSet];
+
+  // Ranges that hold for any endpoint (address-only selectors), per policy group.
+  const addressOnly = new Map<string, IpRange[]>();
+  for (const g of policy.groups) {
+    if (isReservedGroup(g.name) || addressOnly.has(g.name)) continue;
+    const ranges: IpRange[] = [];
+    for (const s of g.selectors) {
+      if (s.criteria.some((c) => c.kind === 'fqdn')) {
+        notes.push(`group ${g.name}: fqdn criteria are not enforced in the kernel (their addresses come from DNS answers)`);
+        continue;
+      }
+      if (s.criteria.some(isIdentityCriterion)) continue;
+      // All address criteria of a selector must hold: their intersection.
+      let first = -1n;
+      let last = -1n;
+      let version: 4 | 6 | undefined;
+      for (const c of s.criteria) {
+        const r = c.kind === 'address' ? parseAddressSpec(c.spec) : undefined;
+        if (r === undefined || (version !== undefined && r.version !== version)) {
+          version = undefined;
+          first = 1n;
+          last = 0n;
+          break;
+        }
+        version = r.version;
+        first = first < 0n || BigInt(r.first) > first ? BigInt(r.first) : first;
+        last = last < 0n || BigInt(r.last) < last ? BigInt(r.last) : last;
+      }
+      if (version === 4 && first <= last) ranges.push({ version: 4, first: Number(first), last: Number(last) });
+      if (version === 6 && first <= last) ranges.push({ version: 6, first, last });
+    }
+    addressOnly.set(g.name, ranges);
+  }
+
+  // Membership queries walk the inventory: each group is asked once.
+  const rangesOfGroup = new Map<string, IpRange[]>();
+  const groupRanges = (name: string): IpRange[] => {
+    let ranges = rangesOfGroup.get(name);
+    if (ranges === undefined) {
+      if (name === 'workloads') ranges = workloadRanges;
+      else if (name === 'nodes') ranges = nodeRanges;
+      else ranges = [...rangesOfIds(compiled.workloadsOfGroup(name)), ...(addressOnly.get(name) ?? [])];
+      rangesOfGroup.set(name, ranges);
+    }
+    return ranges;
+  };
+  const localGroups = new Map<string, boolean>();
+  const holdsLocal = (g: string): boolean => {
+    let holds = localGroups.get(g);
+    if (holds === undefined) {
+      holds = g === 'any' || g === 'workloads' || compiled.workloadsOfGroup(g).some((id) => local.has(id));
+      localGroups.set(g, holds);
+    }
+    return holds;
+  };
+  const sideSets = new Map<string, AddressSet>();
+  const sideOf = (groups: readonly string[]): SideMatch[] => {
+    if (groups.includes('any')) return [{ kind: 'any' }];
+    const out: SideMatch[] = [];
+    if (groups.includes('external')) out.push({ kind: 'external' });
+    const named = [...new Set(groups.filter((g) => g !== 'external'))].sort();
+    if (named.length === 0) return out;
+    const key = named.join('\0');
+    let set = sideSets.get(key);
+    if (set === undefined) {
+      set = setOf(`g${sideSets.size}`, `${named.length > 1 ? 'groups' : 'group'} ${named.join(',')}`, named.flatMap(groupRanges));
+      sideSets.set(key, set);
+      sets.push(set);
+    }
+    if (set.v4.length > 0 || set.v6.length > 0) out.push({ kind: 'set', set });
+    return out;
+  };
+  const limit = `limit rate ${opts.logPerSecond}/second burst ${opts.logPerSecond * 2} packets`;
+  const log = (tag: string, action: 'drop' | 'alert'): string => `${limit} log prefix "pal:${tag}:${action}" group ${opts.logGroup}`;
+  const counters = new Map<string, string>([['default', 'default']]);
+  const tags = new Map<string, string>([['default', 'default']]);
+  const forward: string[] = ['ct state established,related accept'];
+  const chains: string[] = [];
+  let inForce = 0;
+  let chainRules = 0;
+
+  /**
+   * Drops where a side is a local workload in protect, alerts where a side is in `alertSet`, and
+   * lets the rest through. `counter` is set where the rule's own counter has not counted yet.
+   */
+  const verdictLines = (tag: string, alertSet: AddressSet, counter?: string): string[] => {
+    const count = counter === undefined ? '' : `counter name "${counter}" `;
+    const lines: string[] = [];
+    for (const [set, action, verdict] of [[protect, 'drop', 'drop'], [alertSet, 'alert', 'accept']] as const) {
+      for (const f of [4, 6] as const) {
+        if (familySpans(set, f).length === 0) continue;
+        for (const dir of ['saddr', 'daddr']) {
+          const m = `${ipKeyword(f)} ${dir} @${setName(set, f)}`;
+          lines.push(`${m} ${log(tag, action)}`, `${m} ${count}${verdict}`);
+        }
+      }
+    }
+    return lines;
+  };
+
+  compiled.rules.forEach((rule: Rule, n) => {
+    // A rule with no local workload on either side cannot match a connection that has a perimeter here.
+    if (opts.node !== undefined && !rule.from.some(holdsLocal) && !rule.to.some(holdsLocal)) return;
+    const named = rule.applications.length > 0 && !rule.applications.includes('any');
+    if (named && rule.action === 'deny') {
+      notes.push(`rule ${rule.id}: names applications (${rule.applications.join(', ')}); the kernel cannot identify them, so this deny never matches until the L7 proxy exists`);
+      return;
+    }
+    if (named) notes.push(`rule ${rule.id}: names applications (${rule.applications.join(', ')}); allowed at L3/L4 only where no side is in protect`);
+    const clients = sideOf(rule.from);
+    const servers = sideOf(rule.to);
+    const ports = portMatches(rule.ports);
+    const counter = `r${n}`;
+    const tag = SAFE_TAG.test(rule.id) ? rule.id : counter;
+    counters.set(counter, rule.id);
+    tags.set(tag, rule.id);
+    const verdict = rule.action === 'allow' ? `counter name "${counter}" accept` : `counter name "${counter}" goto deny_${counter}`;
+    const before = forward.length;
+    for (const c of clients) {
+      for (const s of servers) {
+        // Families: none needed when both sides are "any" and the port does not imply one;
+        // an allow naming applications always checks the protect sets, which are per family.
+        const families: (Family | undefined)[] = c.kind === 'any' && s.kind === 'any' && !named ? [undefined] : [4, 6];
+        for (const f of families) {
+          if (f !== undefined && (!sideHas(c, f) || !sideHas(s, f))) continue;
+          const guard = named && f !== undefined ? `${ipKeyword(f)} saddr != @${setName(protect, f)} ${ipKeyword(f)} daddr != @${setName(protect, f)} ` : '';
+          const addr = sideExpr(c, 'saddr', f, known) + sideExpr(s, 'daddr', f, known) + guard;
+          for (const p of ports === 'any' ? [{ expr: '' }] : ports) {
+            if (p.family !== undefined && f !== undefined && p.family !== f) continue;
+            forward.push(addr + p.expr + verdict);
+          }
+        }
+      }
+    }
+    if (forward.length === before) {
+      counters.delete(counter);
+      notes.push(`rule ${rule.id}: matches no address on this node`);
+      return;
+    }
+    inForce++;
+    if (rule.action === 'deny') {
+      const lines = [...verdictLines(tag, localSet), 'accept'];
+      chainRules += lines.length;
+      chains.push(chain(`deny_${counter}`, undefined, lines));
+    }
+  });
+  forward.push(...verdictLines('default', monitor, 'default'));
+
+  const counterDecls = [...counters].map(([name, id]) => `  counter ${name} { comment ${quote(id === 'default' ? 'default verdicts' : `rule ${id}`)} }`);
+  const setDecls = sets.flatMap((s) => [renderSet(s, 4), renderSet(s, 6)]);
+  const body = [
+    ...counterDecls,
+    ...setDecls,
+    chain('forward', 'type filter hook forward priority filter; policy accept;', forward),
+    ...chains,
+  ];
+  // Declaring the table first makes the delete valid when it does not exist yet; nft applies the
+  // whole file as one transaction, so the old table stays in force until the new one is complete.
+  const text = [`table ${TABLE_FAMILY} ${TABLE_NAME}`, `delete table ${TABLE_FAMILY} ${TABLE_NAME}`, `table ${TABLE_FAMILY} ${TABLE_NAME} {`, ...body, '}', ''].join('\n');
+  const elements = sets.reduce((n, s) => n + s.v4.length + s.v6.length, 0);
+  return { text, counters, tags, notes, stats: { rules: inForce, nftRules: forward.length + chainRules, sets: setDecls.length, elements, localWorkloads: local.size } };
+}
+
+function chain(name: string, hook: string | undefined, lines: string[]): string {
+  return [`  chain ${name} {`, ...(hook === undefined ? [] : [`    ${hook}`]), ...lines.map((l) => `    ${l}`), '  }'].join('\n');
+}
+
+/** The script that removes the table, and succeeds whether or not it exists. */
+export const REMOVE_TABLE = `table ${TABLE_FAMILY} ${TABLE_NAME}\ndelete table ${TABLE_FAMILY} ${TABLE_NAME}\n`;
