@@ -73,10 +73,34 @@ function probeResponse(b: Buffer): ProbeResult {
   return 'match';
 }
 
+/** Statements a session opens with when capture starts mid-connection (pooled connections). */
+const SQL_START = /^\s*(?:SELECT|INSERT|UPDATE|DELETE|REPLACE|SET|SHOW|BEGIN|START|COMMIT|ROLLBACK|CALL|USE|CREATE|DROP|ALTER|TRUNCATE|WITH|EXPLAIN|DESCRIBE|PREPARE|EXECUTE|DEALLOCATE|LOCK|UNLOCK|GRANT|REVOKE|SAVEPOINT|RELEASE)\b/i;
+
+/** Does `text` (a statement's first bytes) read as SQL? Shared with the PostgreSQL probe. */
+export function looksLikeSql(text: string): boolean {
+  return SQL_START.test(text) && /^[\t\n\r -~]*$/.test(text);
+}
+
+const COM_QUERY = 0x03;
+const COM_STMT_PREPARE = 0x16;
+
+/** A command packet opening a new sequence (id 0): COM_QUERY or COM_STMT_PREPARE with SQL text. */
+function probeCommand(b: Buffer): ProbeResult {
+  const h = header(b);
+  if (h === undefined) return 'need-more';
+  const command = u8(b, 4);
+  if (h.seq !== 0 || h.length < 2 || (command !== COM_QUERY && command !== COM_STMT_PREPARE)) return command < 0 ? 'need-more' : 'no';
+  const visible = b.toString('latin1', 5, Math.min(b.length, 4 + h.length, 5 + 64));
+  if (visible.length < Math.min(h.length - 1, 16)) return 'need-more';
+  return looksLikeSql(visible) ? 'match' : 'no';
+}
+
 function probe(data: Buffer, dir: Direction): ProbeResult {
   if (dir === 's2c') return probeGreeting(data);
-  // Capture may have missed the greeting; the client response alone is structured enough.
-  return probeResponse(data);
+  // Capture may have missed the greeting; the client response alone is structured enough, and
+  // on a session caught mid-way the client's statements are.
+  const response = probeResponse(data);
+  return response === 'no' ? probeCommand(data) : response;
 }
 
 /** A length-encoded integer (1, 3, 4 or 9 bytes); undefined when cut or too large to matter. */

@@ -1,8 +1,10 @@
 // PostgreSQL frontend/backend protocol 3.0: the client opens with a StartupMessage (or an
 // SSLRequest / GSSENCRequest first), the server answers with Authentication and ParameterStatus
-// messages. The extractor reads user, database and application_name, and the server_version.
+// messages; sessions caught mid-way show Query/Parse messages. The extractor reads user, database
+// and application_name, and the server_version.
 
 import { u8, u32 } from '../bytes.js';
+import { looksLikeSql } from './mysql.js';
 import type { FlowMeta } from '../../model/flow.js';
 import type { Direction, ProbeContext, ProbeResult, ProtocolModule } from '../types.js';
 
@@ -52,7 +54,30 @@ function probeClient(b: Buffer): ProbeResult {
   if (length === 16 && code === CANCEL_REQUEST) return 'match';
   const params = startupParameters(b, 0);
   if (params === 'need-more') return 'need-more';
-  return params?.has('user') === true ? 'match' : 'no';
+  if (params !== undefined) return params.has('user') ? 'match' : 'no';
+  return probeQuery(b);
+}
+
+/**
+ * On a session caught mid-way: a simple Query ('Q') or extended-protocol Parse ('P') message,
+ * whose length fits and whose SQL text reads as a statement.
+ */
+function probeQuery(b: Buffer): ProbeResult {
+  const kind = u8(b, 0);
+  if (kind !== 0x51 && kind !== 0x50) return 'no';
+  const length = u32(b, 1);
+  if (length < 0) return 'need-more';
+  if (length < 6 || length > 1 << 30) return 'no';
+  let at = 5;
+  if (kind === 0x50) {
+    // Parse: prepared statement name (often empty), then the query.
+    const nul = b.indexOf(0, 5);
+    if (nul < 0) return b.length < 5 + 256 ? 'need-more' : 'no';
+    at = nul + 1;
+  }
+  const visible = b.toString('latin1', at, Math.min(b.length, 1 + length, at + 64));
+  if (visible.length < Math.min(1 + length - at - 1, 16)) return 'need-more';
+  return looksLikeSql(visible.replace(/\0[\s\S]*$/, '')) ? 'match' : 'no';
 }
 
 /** Authentication request codes (ok, cleartext, MD5, GSS, SSPI, SASL) and their exact lengths. */

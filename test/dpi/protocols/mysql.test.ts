@@ -43,6 +43,14 @@ test('MySQL matches the ERR packet a server sends to a refused host', () => {
   assert.equal(mysql.probe(refused, 's2c', ctx()), 'match');
 });
 
+test('MySQL matches a COM_QUERY on a session caught mid-way', () => {
+  assert.equal(mysql.probe(packet(0, Buffer.concat([hex('03'), ascii('SELECT id, total FROM orders WHERE id = 7')])), 'c2s', ctx()), 'match');
+});
+
+test('MySQL rejects a COM_QUERY whose text is not SQL', () => {
+  assert.equal(mysql.probe(packet(0, Buffer.concat([hex('03'), ascii('hello there, this is not a statement')])), 'c2s', ctx()), 'no');
+});
+
 test('MySQL rejects an SSH banner', () => {
   assert.equal(mysql.probe(ascii('SSH-2.0-OpenSSH_9.2\r\n'), 's2c', ctx()), 'no');
 });

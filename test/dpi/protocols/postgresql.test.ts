@@ -40,6 +40,14 @@ test('PostgreSQL matches AuthenticationMD5Password from the server', () => {
   assert.equal(postgresql.probe(message('R', hex('00000005 01020304')), 's2c', ctx()), 'match');
 });
 
+test('PostgreSQL matches a simple Query message on a session caught mid-way', () => {
+  assert.equal(postgresql.probe(message('Q', ascii('SELECT count(*) FROM accounts\0')), 'c2s', ctx()), 'match');
+});
+
+test('PostgreSQL matches an extended-protocol Parse message', () => {
+  assert.equal(postgresql.probe(message('P', ascii('s1\0UPDATE accounts SET balance = $1 WHERE id = $2\0\0\0')), 'c2s', ctx()), 'match');
+});
+
 test('PostgreSQL rejects a startup message that speaks protocol 2.0', () => {
   const old = Buffer.from(hello);
   old.writeUInt32BE(0x00020000, 4);
