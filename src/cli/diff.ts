@@ -1,4 +1,4 @@
-// `palisade diff OLD NEW --inventory I`: what a policy change does to connectivity (added,
+// `palisade diff OLD NEW --inventory I` (also `palisade policy diff`): what a policy change does to connectivity (added,
 // removed and changed connections, with the rules on each side), from policy/analyze/diff.ts.
 
 import type { Command } from 'commander';
@@ -23,9 +23,9 @@ async function runDiff(oldPath: string, newPath: string, options: DiffOptions): 
   setExitCode(EXIT_OK);
 }
 
-export function registerDiff(program: Command): void {
-  program
-    .command('diff')
+/** Options and action of the diff command; it stands at the top level and under `policy`. */
+export function defineDiff(command: Command): Command {
+  return command
     .description('Compare what two policies allow: connections added, removed and changed, with the rules responsible.')
     .argument('<old>', 'the policy before (file or directory)')
     .argument('<new>', 'the policy after (file or directory)')
@@ -33,4 +33,8 @@ export function registerDiff(program: Command): void {
     .option('--level <level>', REACH_LEVELS.join(' or '), 'service')
     .option('--format <format>', DIFF_FORMATS.join(' or '), 'text')
     .action((oldPath: string, newPath: string, options: DiffOptions) => runDiff(oldPath, newPath, options));
+}
+
+export function registerDiff(program: Command): void {
+  defineDiff(program.command('diff'));
 }

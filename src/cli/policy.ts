@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { isIP } from 'node:net';
 import { setExitCode } from './commands.js';
+import { defineDiff } from './diff.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError } from './errors.js';
 import { loadInventory, type InventoryLoad } from '../inventory/load.js';
 import { canonicalIp } from '../model/address.js';
@@ -244,4 +245,5 @@ export function registerPolicy(program: Command): void {
     .option('--at <time>', 'when the connection happens (ISO 8601), which decides who held an address; default now')
     .option('--format <format>', `output format: ${EXPLAIN_FORMATS.join(', ')}`, 'text')
     .action(async (options: ExplainOptions) => runExplain(options));
+  defineDiff(policy.command('diff'));
 }

@@ -87,3 +87,11 @@ test('palisade diff of a policy with itself reports no change', async () => {
   const r = await run(['diff', 'test/fixtures/analyze/v1', 'test/fixtures/analyze/v1', '--inventory', 'examples/shop/inventory.yaml']);
   assert.equal(r.stdout, 'no change in what is allowed\n');
 });
+
+test('palisade policy diff gives the same answer as palisade diff', async () => {
+  const args = ['test/fixtures/analyze/v1', 'test/fixtures/analyze/v2', '--inventory', 'examples/shop/inventory.yaml'];
+  const top = await run(['diff', ...args]);
+  const nested = await run(['policy', 'diff', ...args]);
+  assert.equal(nested.code, 0);
+  assert.equal(nested.stdout, top.stdout);
+});
