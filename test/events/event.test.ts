@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
 import { addPacketSample, makeEvent, MAX_TEXT, SAMPLE_LIMITS } from '../../src/events/event.js';
 import { pcapFromSample } from '../../src/events/pcap.js';
 import { decodeFrame, LINKTYPE_ETHERNET, LINKTYPE_RAW, readCapture, type CaptureRecord, type Packet } from '../../src/packet/index.js';
@@ -16,7 +17,7 @@ function packet(frame: Buffer, tsUs: number, linkType = LINKTYPE_ETHERNET): Pack
 
 async function records(file: Buffer): Promise<CaptureRecord[]> {
   const out: CaptureRecord[] = [];
-  for await (const r of readCapture([file])) out.push({ ...r, data: Buffer.from(r.data) });
+  for await (const r of readCapture(Readable.from([file]))) out.push({ ...r, data: Buffer.from(r.data) });
   return out;
 }
 
