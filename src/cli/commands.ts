@@ -6,6 +6,7 @@ import { registerAgent } from './agent.js';
 import { registerAnalyze } from './analyze.js';
 import { registerCheck } from './check.js';
 import { registerDiff } from './diff.js';
+import { registerExport } from './export.js';
 import { registerCapture } from './capture.js';
 import { registerInspect } from './inspect.js';
 import { registerLab } from './lab.js';
@@ -21,6 +22,7 @@ export const commands: RegisterCommand[] = [
   registerAnalyze,
   registerCheck,
   registerDiff,
+  registerExport,
   registerInspect,
   registerLab,
   registerCapture,

@@ -1,0 +1,34 @@
+// One entry to every export target: policy + inventory → manifests (validated) and the losses of
+// the target. The CLI and the server call this; each target's writer lives in its own file.
+
+import type { Policy } from '../model/policy.js';
+import type { Inventory } from '../model/workload.js';
+import type { CompiledPolicy } from '../policy/compile.js';
+import { writeNetworkPolicies, type ExportResult } from './networkpolicy.js';
+import type { Target } from './report.js';
+import { validateManifests } from './validate.js';
+
+export type { ExportResult } from './networkpolicy.js';
+
+type Writer = (policy: Policy, inventory: Inventory, compiled: CompiledPolicy) => ExportResult;
+
+const WRITERS: Partial<Record<Target, Writer>> = {
+  networkpolicy: writeNetworkPolicies,
+};
+
+/** Thrown when a writer produced a manifest its API would refuse: a bug in the writer, not in the input. */
+export class InvalidManifestError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`export produced ${problems.length} invalid manifest${problems.length === 1 ? '' : 's'} (a bug in the writer):\n${problems.join('\n')}`);
+    this.name = 'InvalidManifestError';
+  }
+}
+
+export function exportPolicy(target: Target, policy: Policy, inventory: Inventory, compiled: CompiledPolicy): ExportResult {
+  const writer = WRITERS[target];
+  if (writer === undefined) throw new Error(`no writer for ${target}`);
+  const result = writer(policy, inventory, compiled);
+  const problems = validateManifests(result.manifests);
+  if (problems.length > 0) throw new InvalidManifestError(problems);
+  return result;
+}
