@@ -1,9 +1,12 @@
 // Kubernetes NetworkPolicy semantics over a cluster read from manifests: for every ordered pair of
 // peers (workloads, and external address ranges cut at every ipBlock boundary), the connections
 // that the source's egress policies and the destination's ingress policies both allow.
+// Policies are evaluated per class of workloads they treat alike (classes.ts) and per external
+// range, then the answer is spelt out per workload pair.
 
 import { formatIpv4 } from '../../model/address.js';
-import { peerMatchesPod, policySelects, type Cluster } from './cluster.js';
+import { classify, type WorkloadClass } from './classes.js';
+import type { Cluster } from './cluster.js';
 import {
   allConnections,
   intersect,
@@ -15,38 +18,21 @@ import {
   union,
   type ConnectionSet,
 } from './connections.js';
-import type { ClusterNamespace, ClusterWorkload, Ipv4Range, NetworkPolicy, PolicyPort, PolicyRule } from './resources.js';
+import type { ContainerPort, Ipv4Range, NetworkPolicy, PolicyPort } from './resources.js';
 
 const IPV4_MAX = 0xffffffff;
-
-export type Peer =
-  | {
-      kind: 'workload';
-      id: string;
-      workload: ClusterWorkload;
-      namespace: ClusterNamespace;
-      /** The policies that select it, per direction they restrict; none = unrestricted that way. */
-      selectedBy: Readonly<Record<'ingress' | 'egress', readonly NetworkPolicy[]>>;
-    }
-  | { kind: 'external'; id: string; range: Ipv4Range };
-
-/** A workload as a peer, with the policies that restrict it worked out once. */
-function workloadPeer(cluster: Cluster, workload: ClusterWorkload): Peer {
-  const selecting = cluster.policies.filter((p) => policySelects(p, workload.namespace, workload.labels));
-  return {
-    kind: 'workload',
-    id: workload.id,
-    workload,
-    namespace: cluster.namespaces.get(workload.namespace) ?? { name: workload.namespace, labels: {} },
-    selectedBy: { ingress: selecting.filter((p) => p.restrictsIngress), egress: selecting.filter((p) => p.restrictsEgress) },
-  };
-}
 
 /** One line of the answer: src may open connections to dst on these protocols and ports. */
 export interface Reach {
   src: string;
   dst: string;
   connections: ConnectionSet;
+}
+
+/** A piece of the address space outside the cluster, one peer of the answer. */
+export interface ExternalPeer {
+  id: string;
+  range: Ipv4Range;
 }
 
 /** `first-last[External]`: the connlist spelling of an address range. */
@@ -69,85 +55,187 @@ export function cutAddressSpace(blocks: readonly Ipv4Range[]): Ipv4Range[] {
 }
 
 /** The external peers on one side: cut by the ipBlocks of every policy's rules of that direction. */
-function externalPeers(policies: readonly NetworkPolicy[], direction: 'ingress' | 'egress'): Peer[] {
+export function externalPeers(policies: readonly NetworkPolicy[], direction: 'ingress' | 'egress'): ExternalPeer[] {
   const blocks: Ipv4Range[] = [];
   for (const policy of policies) {
     for (const rule of policy[direction]) {
       for (const peer of rule.peers ?? []) if (peer.kind === 'ipBlock') blocks.push(...peer.ranges);
     }
   }
-  return cutAddressSpace(blocks).map((range) => ({ kind: 'external', id: externalId(range), range }));
+  return cutAddressSpace(blocks).map((range) => ({ id: externalId(range), range }));
 }
 
 /**
- * The ports one rule allows towards `dst`. A named port means the port `dst` declares under
- * that name for that protocol; when it declares none, the entry allows nothing.
+ * The ports one rule allows towards a destination declaring `declared` (undefined for an
+ * address). A named port means the port declared under that name for that protocol; when there
+ * is none, the entry allows nothing.
  */
-function rulePorts(ports: readonly PolicyPort[] | undefined, dst: Peer): ConnectionSet {
+export function rulePorts(ports: readonly PolicyPort[] | undefined, declared: readonly ContainerPort[] | undefined): ConnectionSet {
   if (ports === undefined) return allConnections();
   let out = noConnections();
   for (const { protocol, port } of ports) {
     if (port.kind === 'all') out = union(out, portRange(protocol, MIN_PORT, MAX_PORT));
     else if (port.kind === 'range') out = union(out, portRange(protocol, port.first, port.last));
-    else if (dst.kind === 'workload') {
-      const declared = dst.workload.ports.find((p) => p.name === port.name);
-      if (declared !== undefined && declared.protocol === protocol) out = union(out, portRange(protocol, declared.port, declared.port));
+    else {
+      const named = declared?.find((p) => p.name === port.name);
+      if (named !== undefined && named.protocol === protocol) out = union(out, portRange(protocol, named.port, named.port));
     }
   }
   return out;
-}
-
-/** Whether a rule of `policy` admits `peer` as the other end (source of ingress, destination of egress). */
-function ruleAdmits(rule: PolicyRule, policy: NetworkPolicy, peer: Peer): boolean {
-  if (rule.peers === undefined) return true;
-  return rule.peers.some((p) => {
-    if (p.kind === 'ipBlock') {
-      return peer.kind === 'external' && p.ranges.some((r) => r.first <= peer.range.first && peer.range.last <= r.last);
-    }
-    return peer.kind === 'workload' && peerMatchesPod(p, policy, peer.namespace, peer.workload.labels);
-  });
 }
 
 /**
- * What the policies of one direction allow between `selected` (the workload they restrict) and
- * `other`. Named ports resolve against the destination: `selected` for ingress, `other` for egress.
+ * Ends are what policies are evaluated between: the workload classes first (0 to classes - 1),
+ * then the external peers of one side. Sources and destinations number their externals apart.
  */
-function allowedBy(direction: 'ingress' | 'egress', selected: Peer & { kind: 'workload' }, other: Peer): ConnectionSet {
-  const policies = selected.selectedBy[direction];
-  if (policies.length === 0) return allConnections();
-  const dst = direction === 'ingress' ? selected : other;
-  let out = noConnections();
-  for (const policy of policies) {
-    for (const rule of policy[direction]) {
-      if (ruleAdmits(rule, policy, other)) out = union(out, rulePorts(rule.ports, dst));
+type End = number;
+
+/** What one class's policies of one direction allow with each other end; absent ends get nothing. */
+type Allowance = 'unrestricted' | Map<End, ConnectionSet>;
+
+/** The ends external peers fill: those wholly inside one of `ranges` (a contiguous run, as they are cut at every boundary). */
+function externalEnds(externals: readonly ExternalPeer[], ranges: readonly Ipv4Range[], firstEnd: End): End[] {
+  const out: End[] = [];
+  for (const r of ranges) {
+    let lo = 0;
+    let hi = externals.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((externals[mid] as ExternalPeer).range.first < r.first) lo = mid + 1;
+      else hi = mid;
     }
+    for (let i = lo; i < externals.length && (externals[i] as ExternalPeer).range.last <= r.last; i++) out.push(firstEnd + i);
   }
   return out;
 }
 
-/** The connections src may open to dst: its egress allowance and dst's ingress allowance, both. */
-function allowedConnections(src: Peer, dst: Peer): ConnectionSet {
-  const egress = src.kind === 'workload' ? allowedBy('egress', src, dst) : allConnections();
-  if (isEmpty(egress)) return egress;
-  const ingress = dst.kind === 'workload' ? allowedBy('ingress', dst, src) : allConnections();
-  return intersect(egress, ingress);
+/**
+ * The allowance of every class in one direction. The other ends are sources for ingress and
+ * destinations for egress; named ports resolve against the destination, which is the class
+ * itself for ingress and the other end for egress.
+ */
+function allowances(
+  direction: 'ingress' | 'egress',
+  classes: readonly WorkloadClass[],
+  admitted: ReturnType<typeof classify>['admitted'],
+  policyIndex: ReadonlyMap<NetworkPolicy, number>,
+  externals: readonly ExternalPeer[],
+): Allowance[] {
+  const every: End[] = Array.from({ length: classes.length + externals.length }, (_, i) => i);
+  /** The ends a rule admits, worked out once per rule rather than once per class it restricts. */
+  const admittedEnds = new Map<string, readonly End[]>();
+  return classes.map((cls) => {
+    if (cls.selectedBy[direction].length === 0) return 'unrestricted';
+    const out = new Map<End, ConnectionSet>();
+    for (const policy of cls.selectedBy[direction]) {
+      const p = policyIndex.get(policy) as number;
+      policy[direction].forEach((rule, r) => {
+        const key = `${p}/${r}`;
+        let ends = admittedEnds.get(key);
+        if (ends === undefined) {
+          const ranges = (rule.peers ?? []).flatMap((peer) => (peer.kind === 'ipBlock' ? peer.ranges : []));
+          ends = rule.peers === undefined ? every : [...((admitted[p]?.[direction][r] ?? []) as End[]), ...externalEnds(externals, ranges, classes.length)];
+          admittedEnds.set(key, ends);
+        }
+        const resolvesPerEnd = direction === 'egress' && rule.ports?.some((port) => port.port.kind === 'named') === true;
+        const fixed = resolvesPerEnd ? undefined : rulePorts(rule.ports, direction === 'ingress' ? cls.ports : undefined);
+        for (const end of ends) {
+          const ports = fixed ?? rulePorts(rule.ports, end < classes.length ? (classes[end] as WorkloadClass).ports : undefined);
+          const known = out.get(end);
+          out.set(end, known === undefined ? ports : union(known, ports));
+        }
+      });
+    }
+    return out;
+  });
 }
+
+/** One peer of the answer with the end it belongs to. */
+interface Placed {
+  id: string;
+  end: End;
+}
+
+const byId = (a: Placed, b: Placed): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 /**
  * Every ordered pair with something allowed, sorted by source then destination id (plain code
  * unit order). No pair of a workload with itself, and none between two external ranges.
  */
 export function computeReach(cluster: Cluster): Reach[] {
-  const workloads = cluster.workloads.map((w) => workloadPeer(cluster, w));
-  const sources = [...workloads, ...externalPeers(cluster.policies, 'ingress')];
-  const destinations = [...workloads, ...externalPeers(cluster.policies, 'egress')];
+  const { classes, admitted } = classify(cluster);
+  const sourceExternals = externalPeers(cluster.policies, 'ingress');
+  const destinationExternals = externalPeers(cluster.policies, 'egress');
+  const policyIndex = new Map(cluster.policies.map((p, i) => [p, i]));
+  const ingress = allowances('ingress', classes, admitted, policyIndex, sourceExternals);
+  const egress = allowances('egress', classes, admitted, policyIndex, destinationExternals);
+  const C = classes.length;
+  const sourceEnds = C + sourceExternals.length;
+  const destinationEnds = C + destinationExternals.length;
+
+  // Which restricted classes admit each source, so a source only meets the destinations that may answer.
+  const openIngress: End[] = [];
+  const ingressAdmits: End[][] = Array.from({ length: sourceEnds }, () => []);
+  ingress.forEach((allowance, d) => {
+    if (allowance === 'unrestricted') openIngress.push(d);
+    else for (const s of allowance.keys()) (ingressAdmits[s] as End[]).push(d);
+  });
+
+  const all = allConnections();
+  /** The destinations one source end reaches and how; the same for every member of a class. */
+  const reached = (s: End): Map<End, ConnectionSet> => {
+    const out = new Map<End, ConnectionSet>();
+    const allowance = s < C ? (egress[s] as Allowance) : 'unrestricted';
+    let candidates: Iterable<End>;
+    if (allowance !== 'unrestricted') candidates = allowance.keys();
+    else {
+      const externals = s < C ? Array.from({ length: destinationExternals.length }, (_, i) => C + i) : [];
+      candidates = [...openIngress, ...(ingressAdmits[s] as End[]), ...externals];
+    }
+    for (const d of candidates) {
+      const leaving = allowance === 'unrestricted' ? all : allowance.get(d);
+      const into = d < C ? (ingress[d] as Allowance) : 'unrestricted';
+      const entering = into === 'unrestricted' ? all : into.get(s);
+      if (leaving === undefined || entering === undefined) continue;
+      const both = leaving === all ? entering : entering === all ? leaving : intersect(leaving, entering);
+      if (!isEmpty(both)) out.set(d, both);
+    }
+    return out;
+  };
+
+  const placeWorkloads = (): Placed[] => classes.flatMap((cls, c) => cls.members.map((w) => ({ id: w.id, end: c })));
+  const sources = [...placeWorkloads(), ...sourceExternals.map((e, i) => ({ id: e.id, end: C + i }))].sort(byId);
+  const destinations = [...placeWorkloads(), ...destinationExternals.map((e, i) => ({ id: e.id, end: C + i }))].sort(byId);
+  /** Per destination end, the positions of its peers in id order. */
+  const ranksOf: number[][] = Array.from({ length: destinationEnds }, () => []);
+  destinations.forEach((d, rank) => (ranksOf[d.end] as number[]).push(rank));
+
+  /** Per source end, the destinations in id order with their connections, built on first use. */
+  const rows = new Map<End, { ranks: Int32Array; connections: ConnectionSet[] }>();
+  const connectionsAt: ConnectionSet[] = new Array<ConnectionSet>(destinations.length);
+  const rowOf = (s: End): { ranks: Int32Array; connections: ConnectionSet[] } => {
+    let row = rows.get(s);
+    if (row !== undefined) return row;
+    const ranks: number[] = [];
+    for (const [d, connections] of reached(s)) {
+      for (const rank of ranksOf[d] as number[]) {
+        ranks.push(rank);
+        connectionsAt[rank] = connections;
+      }
+    }
+    const sorted = Int32Array.from(ranks).sort();
+    row = { ranks: sorted, connections: Array.from(sorted, (rank) => connectionsAt[rank] as ConnectionSet) };
+    rows.set(s, row);
+    return row;
+  };
+
   const out: Reach[] = [];
   for (const src of sources) {
-    for (const dst of destinations) {
-      if (src.id === dst.id || (src.kind === 'external' && dst.kind === 'external')) continue;
-      const connections = allowedConnections(src, dst);
-      if (!isEmpty(connections)) out.push({ src: src.id, dst: dst.id, connections });
-    }
+    const { ranks, connections } = rowOf(src.end);
+    ranks.forEach((rank, i) => {
+      const dst = (destinations[rank] as Placed).id;
+      if (dst !== src.id) out.push({ src: src.id, dst, connections: connections[i] as ConnectionSet });
+    });
   }
-  return out.sort((a, b) => (a.src !== b.src ? (a.src < b.src ? -1 : 1) : a.dst < b.dst ? -1 : a.dst > b.dst ? 1 : 0));
+  return out;
 }
