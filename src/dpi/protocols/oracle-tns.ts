@@ -66,8 +66,8 @@ function probe(data: Buffer, dir: Direction, ctx: ProbeContext): ProbeResult {
 
 /** The value of `KEY=` in a connect descriptor, case-insensitively. */
 function descriptorValue(descriptor: string, key: string): string | undefined {
-  const m = new RegExp(`\\(\\s*${key}\\s*=\\s*([^)]*?)\\s*\\)`, 'i').exec(descriptor);
-  return m?.[1];
+  const m = new RegExp(`\\(\\s*${key}\\s*=([^)]*)\\)`, 'i').exec(descriptor);
+  return m?.[1]?.trim();
 }
 
 function extract(data: Buffer, dir: Direction, _ctx: ProbeContext, meta: FlowMeta): boolean {

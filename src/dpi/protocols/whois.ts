@@ -8,8 +8,10 @@ import type { FlowMeta } from '../../model/flow.js';
 import type { Direction, ProbeContext, ProbeResult, ProtocolModule } from '../types.js';
 
 const MAX_QUERY = 256;
-/** Flags as RIPE/ARIN servers accept them ("-B ", "-T inetnum ", "n + "), then the object asked for. */
-const QUERY = /^(?:(?:-[A-Za-z]+(?: [A-Za-z0-9,-]+)?|[a-z]|\+|=) )*(?:[A-Za-z0-9_-]+\.)*[A-Za-z0-9_-]+(?:\/\d{1,3}|:[0-9A-Fa-f:]*)?$/;
+/** The object asked for: a domain or handle (dot-separated labels), an address or prefix. */
+const OBJECT = /^(?:[A-Za-z0-9_-]+\.)*[A-Za-z0-9_-]+(?:\/\d{1,3})?$|^[0-9A-Fa-f:]+(?:\/\d{1,3})?$/;
+/** Words before it: server flags and their arguments ("-B", "-T inetnum", "n", "+", "="). */
+const FLAG_WORD = /^[-+=]?[A-Za-z0-9,]*$/;
 /** Record keys of domain registries, IANA and the RIRs. */
 const RECORD = /^(?:Domain Name|domain|refer|inetnum|inet6num|NetRange|CIDR|aut-num|ASNumber|Registrar|whois|organisation|person|route|nic-hdl)\s*:/im;
 
@@ -19,7 +21,10 @@ function query(b: Buffer): string | 'need-more' | undefined {
   if (text === undefined) return b.length < MAX_QUERY && /^[ -~]*$/.test(b.toString('latin1')) ? 'need-more' : undefined;
   // Exactly one CRLF-terminated line: the client says nothing more.
   if (b.length !== text.length + 2 || b[text.length] !== 0x0d) return undefined;
-  return QUERY.test(text) ? text : undefined;
+  // Split rather than one regex over the whole line: a nested pattern would backtrack exponentially.
+  const words = text.split(' ');
+  const object = words.pop() ?? '';
+  return OBJECT.test(object) && words.length <= 8 && words.every((w) => w.length > 0 && FLAG_WORD.test(w)) ? text : undefined;
 }
 
 function answerLooksRight(b: Buffer): ProbeResult {
