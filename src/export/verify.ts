@@ -2,6 +2,7 @@
 // kubernetes) over the same inventory, turned into Namespaces and Pods, and compared pair by pair
 // with what the Palisade policy enforces (enforced.ts). Any difference is listed, never hidden.
 
+import { parseIpv4, type IpRange } from '../model/address.js';
 import type { Inventory } from '../model/workload.js';
 import type { Policy } from '../model/policy.js';
 import type { CompiledPolicy } from '../policy/compile.js';
@@ -65,15 +66,20 @@ export function verifyNetworkPolicies(policy: Policy, inventory: Inventory, comp
   const got = new Map<string, ConnectionSet>();
   for (const r of computeReach(cluster)) got.set(`${r.src}\n${r.dst}`, r.connections);
 
-  // Reader ids: `namespace/name[Pod]` for workloads, `first-last[External]` for IPv4 ranges cut at
-  // the export's ipBlocks, each of which is a union of our pieces.
+  // Reader ids: `namespace/name[Pod]` for workloads, `first-last[External]` for IPv4 ranges cut
+  // at the export's ipBlocks of one direction, each of which is a union of our pieces.
   const podId = new Map(cluster.workloads.map((w) => [`${w.namespace}/${w.name}`, w.id]));
-  const externals = [...new Set(computeReachIds(got))].map((id) => ({ id, range: parseExternal(id) })).filter((e) => e.range !== undefined);
-  const readerId = (p: ExportPeer): string | undefined => {
+  const externals = (side: 0 | 1): { id: string; range: IpRange }[] =>
+    [...new Set([...got.keys()].map((k) => k.split('\n')[side] as string))].flatMap((id) => {
+      const range = parseExternal(id);
+      return range === undefined ? [] : [{ id, range }];
+    });
+  const sources = externals(0);
+  const destinations = externals(1);
+  const readerId = (p: ExportPeer, side: 0 | 1): string | undefined => {
     if (p.kind === 'workload') return podId.get(`${p.workload.namespace}/${p.workload.name}`);
-    if (p.range.version !== 4) return undefined;
     const first = p.range.first;
-    return externals.find((e) => (e.range as [number, number])[0] <= first && first <= (e.range as [number, number])[1])?.id ?? `external ${describeRange(p.range)}`;
+    return (side === 0 ? sources : destinations).find((e) => e.range.first <= first && first <= e.range.last)?.id;
   };
 
   const peers = exportPeers(policy, inventory, compiled).filter((p) => p.kind === 'workload' || p.range.version === 4);
@@ -84,8 +90,8 @@ export function verifyNetworkPolicies(policy: Policy, inventory: Inventory, comp
       if (!hasPerimeter(c, s)) continue;
       pairs++;
       const expected = l4Connections(enforcedCells(compiled.rules, c.groups, s.groups));
-      const src = readerId(c);
-      const dst = readerId(s);
+      const src = readerId(c, 0);
+      const dst = readerId(s, 1);
       const actual = src === undefined || dst === undefined ? noConnections() : (got.get(`${src}\n${dst}`) ?? noConnections());
       if (formatConnectionsOrEmpty(expected) !== formatConnectionsOrEmpty(actual)) {
         differences.push({ client: c.kind === 'workload' ? c.id : describeRange(c.range), server: s.kind === 'workload' ? s.id : describeRange(s.range), expected, got: actual });
@@ -97,14 +103,10 @@ export function verifyNetworkPolicies(policy: Policy, inventory: Inventory, comp
 
 const formatConnectionsOrEmpty = (set: ConnectionSet): string => (isEmpty(set) ? '' : formatConnections(set));
 
-function computeReachIds(got: ReadonlyMap<string, ConnectionSet>): string[] {
-  return [...got.keys()].flatMap((k) => k.split('\n')).filter((id) => id.endsWith('[External]'));
-}
-
-/** `10.0.0.0-10.0.0.255[External]` → [first, last] as numbers. */
-function parseExternal(id: string): [number, number] | undefined {
-  const m = /^(\d+\.\d+\.\d+\.\d+)-(\d+\.\d+\.\d+\.\d+)\[External\]$/.exec(id);
-  if (m === null) return undefined;
-  const num = (t: string): number => t.split('.').reduce((n, o) => n * 256 + Number(o), 0);
-  return [num(m[1] as string), num(m[2] as string)];
+/** `10.0.0.0-10.0.0.255[External]` → the range. */
+function parseExternal(id: string): IpRange | undefined {
+  const m = /^([^-]+)-([^-]+)\[External\]$/.exec(id);
+  const first = m === null ? undefined : parseIpv4(m[1] as string);
+  const last = m === null ? undefined : parseIpv4(m[2] as string);
+  return first === undefined || last === undefined ? undefined : { version: 4, first, last };
 }
