@@ -66,7 +66,7 @@ function probe(data: Buffer, dir: Direction): ProbeResult {
       const len = data.readInt32BE(9);
       if (len < 1 || 13 + len > end) return 'no';
       const text = data.toString('latin1', 13, Math.min(13 + len, data.length, 13 + 64));
-      return /^\s*[A-Za-z]+[\s\S]*$/.test(text) && /^[\t\n\r -~]*$/.test(text) ? 'match' : 'no';
+      return /^\s*[A-Za-z]/.test(text) && /^[\t\n\r -~]*$/.test(text) ? 'match' : 'no';
     }
     default:
       return 'no';

@@ -35,6 +35,13 @@ test('Cassandra matches a READY response', () => {
   assert.equal(cassandra.probe(frame(0x84, 0x02, Buffer.alloc(0)), 's2c', ctx()), 'match');
 });
 
+test('Cassandra matches a QUERY whose [long string] holds CQL', () => {
+  const cql = 'SELECT release_version FROM system.local';
+  const body = Buffer.concat([Buffer.alloc(4), ascii(cql), Buffer.from([0, 1, 0])]);
+  body.writeInt32BE(cql.length, 0);
+  assert.equal(cassandra.probe(frame(0x04, 0x07, body), 'c2s', ctx()), 'match');
+});
+
 test('Cassandra rejects a request frame sent by the server', () => {
   assert.equal(cassandra.probe(options, 's2c', ctx()), 'no');
 });
