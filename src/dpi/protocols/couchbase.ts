@@ -20,7 +20,9 @@ function probe(data: Buffer, dir: Direction): ProbeResult {
   if (h === undefined) return 'no';
   // Flexible framing (magic 0x08/0x18) exists only in Couchbase.
   if (h.magic === 0x08 || h.magic === 0x18) return 'match';
-  return COUCHBASE_ONLY.has(h.opcode) ? 'match' : 'no';
+  if (!COUCHBASE_ONLY.has(h.opcode)) return 'no';
+  // These connection-level requests carry no extras and address no vbucket.
+  return dir === 's2c' || (h.extrasLength === 0 && data.readUInt16BE(6) === 0) ? 'match' : 'no';
 }
 
 /** Walks the client's first requests (bounded) for the HELLO agent name and the selected bucket. */

@@ -36,9 +36,27 @@ export function binaryHeader(b: Buffer, dir: Direction, flexible: boolean): Bina
   return { magic, opcode: b[1] as number, keyLength, extrasLength, bodyLength };
 }
 
-/** Opcodes of the memcached binary protocol: get..gatkq, SASL, and the range operations. */
-function classicOpcode(op: number): boolean {
-  return op <= 0x1e || (op >= 0x20 && op <= 0x22);
+/**
+ * Extras length each request opcode carries (binary protocol spec, section 4): get/delete/append 0,
+ * set/add/replace 8 (flags, expiration), incr/decr 20, verbosity/touch/gat 4, flush 0 or 4.
+ */
+const REQUEST_EXTRAS: Record<number, readonly number[]> = {
+  0x00: [0], 0x01: [8], 0x02: [8], 0x03: [8], 0x04: [0], 0x05: [20], 0x06: [20], 0x07: [0], 0x08: [0, 4],
+  0x09: [0], 0x0a: [0], 0x0b: [0], 0x0c: [0], 0x0d: [0], 0x0e: [0], 0x0f: [0], 0x10: [0], 0x11: [8],
+  0x12: [8], 0x13: [8], 0x14: [0], 0x15: [20], 0x16: [20], 0x17: [0], 0x18: [0, 4], 0x19: [0], 0x1a: [0],
+  0x1b: [4], 0x1c: [4], 0x1d: [4], 0x1e: [4], 0x20: [0], 0x21: [0], 0x22: [0],
+};
+/** Response statuses: success, key/value/argument errors, auth, unknown command, out of memory, busy. */
+function knownStatus(status: number): boolean {
+  return status <= 0x09 || (status >= 0x20 && status <= 0x22) || (status >= 0x81 && status <= 0x86);
+}
+
+/** A classic memcached binary message: request extras fit the opcode, reserved vbucket 0; known response status. */
+function classicMessage(b: Buffer, h: BinaryHeader): boolean {
+  const extras = REQUEST_EXTRAS[h.opcode];
+  if (extras === undefined) return false;
+  if (h.magic === 0x81) return knownStatus(b.readUInt16BE(6));
+  return extras.includes(h.extrasLength) && b.readUInt16BE(6) === 0;
 }
 
 /** Text commands and the number of arguments each takes (min, max), from protocol.txt. */
@@ -96,7 +114,7 @@ function probe(datagram: Buffer, dir: Direction, ctx: ProbeContext): ProbeResult
   if (first === 0x80 || first === 0x81) {
     const h = binaryHeader(data, dir, false);
     if (h === 'need-more') return 'need-more';
-    return h !== undefined && classicOpcode(h.opcode) ? 'match' : 'no';
+    return h !== undefined && classicMessage(data, h) ? 'match' : 'no';
   }
   return dir === 'c2s' ? probeTextRequest(data).result : probeTextReply(data, ctx.other);
 }

@@ -31,6 +31,10 @@ test('Memcached rejects a storage command whose byte count is not a number', () 
   assert.equal(memcached.probe(ascii('set k 0 0 many\r\n'), 'c2s', ctx()), 'no');
 });
 
+test('Memcached rejects an SSLv2 ClientHello that starts with 0x80', () => {
+  assert.equal(memcached.probe(hex('801c 0103 0100 0300 0000 1000 002f 0707 0707 0707 0707 0707 0707'), 'c2s', ctx()), 'no');
+});
+
 test('Memcached rejects an HTTP request', () => {
   assert.equal(memcached.probe(ascii('GET / HTTP/1.1\r\n'), 'c2s', ctx()), 'no');
 });
