@@ -265,7 +265,7 @@ export function compileRuleset(policy: Policy, inventory: Inventory, compiled: C
     return out;
   };
   const limit = `limit rate ${opts.logPerSecond}/second burst ${opts.logPerSecond * 2} packets`;
-  const log = (tag: string, action: 'drop' | 'alert'): string => `${limit} log prefix "pal:${tag}:${action}" group ${opts.logGroup}`;
+  const log = (tag: string, action: 'drop' | 'alert'): string => `${limit} log prefix "pal:${tag}:${action}" group ${opts.logGroup} queue-threshold 1`;
   const counters = new Map<string, string>([['default', 'default']]);
   const tags = new Map<string, string>([['default', 'default']]);
   const forward: string[] = ['ct state established,related accept'];

@@ -1,0 +1,283 @@
+import { after, afterEach, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { listTable } from '../../src/enforce/nft/apply.js';
+import type { Violation } from '../../src/enforce/violations.js';
+import { repoRoot } from '../support/corpus.js';
+import { createLab, skipReason, type Lab } from './lab-netns.js';
+
+const skip = skipReason();
+
+// The node is the lab's bridge namespace; pods hang on its bridge. db is in protect, api in
+// monitor, web in discover (the policy's default).
+const LAB = { name: 'agent', hosts: { web: '10.200.7.10', api: '10.200.7.20', db: '10.200.7.30' } };
+const PORT = { api: 8080, apiAdmin: 9090, db: 5432 };
+/** A safety net so a hung agent fails the test instead of stalling CI; never a measurement. */
+const E2E_TIMEOUT_MS = 120_000;
+
+const POLICY = `apiVersion: palisade.dev/v1
+kind: Policy
+metadata:
+  name: e2e
+spec:
+  mode: discover
+  groups:
+    - name: web
+      selectors: ["app=web"]
+    - name: api
+      selectors: ["app=api"]
+      mode: monitor
+    - name: db
+      selectors: ["app=db"]
+      mode: protect
+  rules:
+    - id: web-to-api
+      from: web
+      to: api
+      ports: tcp/${PORT.api}
+      action: allow
+    - id: api-to-db
+      from: api
+      to: db
+      ports: tcp/${PORT.db}
+      action: allow
+`;
+
+const INVENTORY = `workloads:
+${Object.entries(LAB.hosts)
+  .map(
+    ([name, ip]) => `  - name: ${name}
+    namespace: e2e
+    kind: Pod
+    labels: { app: ${name} }
+    node: node-1
+    image: registry.example/${name}:1
+    service: ${name}
+    addresses: [${ip}]`,
+  )
+  .join('\n')}
+`;
+
+/** An agent process and everything it printed, line by line. */
+interface AgentRun {
+  child: ChildProcess;
+  violations: Violation[];
+  messages: string[];
+  /** Resolves once a line satisfying `want` has been printed (on stderr, or a violation on stdout), within `ms`. */
+  waitFor(what: string, want: () => boolean, ms?: number): Promise<void>;
+  exited: Promise<number | null>;
+}
+
+function startAgent(lab: Lab, dir: string, fail: 'open' | 'closed'): AgentRun {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(repoRoot, 'scripts/palisade.ts'), 'agent', '--policy', join(dir, 'policy.yaml'), '--inventory', join(dir, 'inventory.yaml'), '--netns', lab.node.namespace, '--fail', fail],
+    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const run: AgentRun = {
+    child,
+    violations: [],
+    messages: [],
+    waitFor(what, want, ms = 20_000) {
+      return new Promise((resolve, reject) => {
+        if (want()) return resolve();
+        const timer = setTimeout(() => {
+          clearInterval(poll);
+          reject(new Error(`agent: no ${what} within ${ms} ms; it said:\n${run.messages.join('\n')}\nand reported:\n${run.violations.map((v) => JSON.stringify(v)).join('\n')}`));
+        }, ms);
+        const poll = setInterval(() => {
+          if (!want()) return;
+          clearTimeout(timer);
+          clearInterval(poll);
+          resolve();
+        }, 20);
+      });
+    },
+    exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))),
+  };
+  let out = '';
+  child.stdout?.setEncoding('utf8').on('data', (text: string) => {
+    out += text;
+    for (let nl = out.indexOf('\n'); nl >= 0; nl = out.indexOf('\n')) {
+      run.violations.push(JSON.parse(out.slice(0, nl)) as Violation);
+      out = out.slice(nl + 1);
+    }
+  });
+  let err = '';
+  child.stderr?.setEncoding('utf8').on('data', (text: string) => {
+    err += text;
+    for (let nl = err.indexOf('\n'); nl >= 0; nl = err.indexOf('\n')) {
+      run.messages.push(err.slice(0, nl));
+      err = err.slice(nl + 1);
+    }
+  });
+  return run;
+}
+
+async function enforcing(run: AgentRun): Promise<void> {
+  await run.waitFor('"enforcing" message', () => run.messages.some((m) => m.includes('enforcing')));
+}
+
+/** Starts an HTTP server in a pod namespace and resolves once it listens. */
+async function startServer(lab: Lab, host: string, port: number): Promise<void> {
+  const server = lab.spawn(host, process.execPath, [
+    '-e',
+    `require('node:http').createServer((q, s) => s.end('${host}')).listen(${port}, '${lab.address(host)}', () => console.log('listening'))`,
+  ]);
+  let said = '';
+  for await (const chunk of server.stdout ?? []) {
+    said += String(chunk);
+    if (said.includes('listening')) return;
+  }
+  throw new Error(`the server in ${host} ended before listening`);
+}
+
+/** curl from one pod to another: true when the server answered, false when the connect timed out. */
+async function reaches(lab: Lab, from: string, to: string, port: number): Promise<boolean> {
+  const r = await lab.run(from, 'curl', ['-s', '--connect-timeout', '1', '-m', '3', `http://${lab.address(to)}:${port}/`]);
+  if (r.code === 0) return true;
+  // 28: timed out, what a dropped SYN looks like; anything else is a broken test setup.
+  assert.equal(r.code, 28, `curl ${from} → ${to}:${port} failed oddly: ${r.stderr}`);
+  return false;
+}
+
+const violationFrom = (run: AgentRun, client: string, server: string, port: number) => (): boolean =>
+  run.violations.some((v) => v.client.workload === `e2e/${client}` && v.server.workload === `e2e/${server}` && v.server.port === port);
+
+describe('palisade agent on a node namespace', { skip, timeout: E2E_TIMEOUT_MS }, () => {
+  let lab: Lab;
+  let dir: string;
+  const agents: AgentRun[] = [];
+  const start = (fail: 'open' | 'closed'): AgentRun => {
+    const run = startAgent(lab, dir, fail);
+    agents.push(run);
+    return run;
+  };
+  const stopAll = async (): Promise<void> => {
+    for (const a of agents) if (a.child.exitCode === null && a.child.signalCode === null) a.child.kill('SIGTERM');
+    await Promise.all(agents.map((a) => a.exited));
+  };
+  const table = (): Promise<string | undefined> => listTable({ netns: lab.node.namespace });
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'pal-agent-'));
+    writeFileSync(join(dir, 'policy.yaml'), POLICY);
+    writeFileSync(join(dir, 'inventory.yaml'), INVENTORY);
+    lab = await createLab(LAB);
+    await startServer(lab, 'api', PORT.api);
+    await startServer(lab, 'api', PORT.apiAdmin);
+    await startServer(lab, 'db', PORT.db);
+  });
+
+  afterEach(stopAll);
+
+  after(async () => {
+    await stopAll();
+    await lab?.destroy();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('under protect an allowed flow succeeds and a disallowed one is blocked and reported within a second', async () => {
+    const agent = start('closed');
+    await enforcing(agent);
+    assert.equal(await reaches(lab, 'api', 'db', PORT.db), true);
+    const attempt = reaches(lab, 'web', 'db', PORT.db);
+    await agent.waitFor('violation web → db', violationFrom(agent, 'web', 'db', PORT.db), 1000);
+    assert.equal(await attempt, false);
+    const v = agent.violations.find(violationFrom(agent, 'web', 'db', PORT.db)) as Violation;
+    assert.deepEqual(
+      { protocol: v.protocol, ruleId: v.ruleId, action: v.action, client: v.client.ip, server: v.server.ip },
+      { protocol: 'tcp', ruleId: 'default', action: 'drop', client: LAB.hosts.web, server: LAB.hosts.db },
+    );
+  });
+
+  test('monitor mode lets a flow no rule allows through and reports it as an alert', async () => {
+    const agent = start('closed');
+    await enforcing(agent);
+    assert.equal(await reaches(lab, 'web', 'api', PORT.apiAdmin), true);
+    await agent.waitFor('violation web → api admin', violationFrom(agent, 'web', 'api', PORT.apiAdmin), 1000);
+    const v = agent.violations.find(violationFrom(agent, 'web', 'api', PORT.apiAdmin)) as Violation;
+    assert.equal(v.action, 'alert');
+    assert.equal(v.ruleId, 'default');
+    assert.equal(await reaches(lab, 'web', 'api', PORT.api), true);
+    assert.equal(agent.violations.some(violationFrom(agent, 'web', 'api', PORT.api)), false, 'an allowed flow is no violation');
+  });
+
+  test('an invalid policy pushed while running leaves the ruleset in force unchanged', async () => {
+    const agent = start('closed');
+    await enforcing(agent);
+    const before = await table();
+    assert.notEqual(before, undefined);
+    writeFileSync(join(dir, 'policy.yaml'), POLICY.replace('to: db', 'to: dbb'));
+    try {
+      await agent.waitFor('"reload failed" message', () => agent.messages.some((m) => m.includes('reload failed')));
+      assert.ok(agent.messages.some((m) => m.includes('dbb')), 'the problem is reported');
+      assert.equal(await table(), before);
+      assert.equal(await reaches(lab, 'web', 'db', PORT.db), false);
+    } finally {
+      writeFileSync(join(dir, 'policy.yaml'), POLICY);
+    }
+    await agent.waitFor('reload after the fix', () => agent.messages.some((m) => m.includes('reloaded')));
+  });
+
+  test('SIGHUP reloads a changed policy and the new ruleset is in force', async () => {
+    const agent = start('closed');
+    await enforcing(agent);
+    const opened = POLICY.replace('from: api\n      to: db', 'from: [api, web]\n      to: db');
+    writeFileSync(join(dir, 'policy.yaml'), opened);
+    try {
+      agent.child.kill('SIGHUP');
+      await agent.waitFor('"reloaded" message', () => agent.messages.some((m) => m.includes('reloaded')));
+      assert.equal(await reaches(lab, 'web', 'db', PORT.db), true);
+    } finally {
+      writeFileSync(join(dir, 'policy.yaml'), POLICY);
+    }
+    const reloads = (): number => agent.messages.filter((m) => m.includes('reloaded')).length;
+    const before = reloads();
+    await agent.waitFor('the reload of the restored policy', () => reloads() > before);
+    assert.equal(await reaches(lab, 'web', 'db', PORT.db), false);
+  });
+
+  test('kill -9 of an agent that fails closed leaves the table blocking, and a restart takes over', async () => {
+    const first = start('closed');
+    await enforcing(first);
+    first.child.kill('SIGKILL');
+    await first.exited;
+    assert.notEqual(await table(), undefined);
+    assert.equal(await reaches(lab, 'web', 'db', PORT.db), false);
+    const second = start('closed');
+    await enforcing(second);
+    assert.notEqual(await table(), undefined);
+    const attempt = reaches(lab, 'web', 'db', PORT.db);
+    await second.waitFor('violation after restart', violationFrom(second, 'web', 'db', PORT.db), 1000);
+    assert.equal(await attempt, false);
+  });
+
+  test('kill -9 of an agent that fails open removes the table through its watchdog', async () => {
+    const agent = start('open');
+    await enforcing(agent);
+    assert.equal(await reaches(lab, 'web', 'db', PORT.db), false);
+    agent.child.kill('SIGKILL');
+    await agent.exited;
+    for (let i = 0; i < 100 && (await table()) !== undefined; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(await table(), undefined);
+    assert.equal(await reaches(lab, 'web', 'db', PORT.db), true);
+  });
+
+  test('SIGTERM removes the table when failing open and keeps it when failing closed', async () => {
+    const open = start('open');
+    await enforcing(open);
+    open.child.kill('SIGTERM');
+    assert.equal(await open.exited, 0);
+    assert.equal(await table(), undefined);
+    const closed = start('closed');
+    await enforcing(closed);
+    closed.child.kill('SIGTERM');
+    assert.equal(await closed.exited, 0);
+    assert.notEqual(await table(), undefined);
+    assert.equal(await reaches(lab, 'web', 'db', PORT.db), false);
+  });
+});
