@@ -146,6 +146,7 @@ interface Allowance {
   answers: Set<string>;
 }
 
+/** The constraints NetworkPolicy cannot carry, rules in document order then groups. */
 function losses(policy: Policy, rules: readonly Rule[]): Loss[] {
   const out: Loss[] = [];
   const used = new Set(rules.flatMap((r) => [...r.from, ...r.to]));
@@ -180,7 +181,7 @@ export function writeNetworkPolicies(policy: Policy, inventory: Inventory, compi
   const addresses = peers.filter((p): p is ExportPeer & { kind: 'address' } => p.kind === 'address');
   const targets = targetsOf(workloads.map((p) => p.workload));
   const peerOf = new Map(workloads.map((p) => [p.workload, p]));
-  const out = losses(policy, compiled.rules);
+  const out = losses(policy, policy.rules.filter((r) => r.disabled !== true));
 
   const allowance = (clients: readonly ExportPeer[], servers: readonly ExportPeer[]): Allowance => {
     const a: Allowance = { set: noConnections(), whole: true, answers: new Set() };

@@ -16,8 +16,8 @@ export const arbitraryInventory: fc.Arbitrary<Inventory> = fc
     maxLength: 6,
     selector: (s) => `${s.ns}/${s.app}/${s.tier ?? ''}`,
   })
-  .map((specs) => {
-    const workloads: Workload[] = specs.map((s, i) => ({
+  .map((specs): Inventory => {
+    const workloads = specs.map((s, i): Workload => ({
       id: `${s.ns}/w${i}`,
       name: `w${i}`,
       namespace: s.ns,
@@ -42,7 +42,7 @@ export const arbitraryInventory: fc.Arbitrary<Inventory> = fc
 const labelReq: fc.Arbitrary<LabelRequirement> = fc.oneof(
   fc.constantFrom(...APPS).map((v) => ({ key: 'app', op: 'eq' as const, values: [v] })),
   fc.constantFrom(...APPS).map((v) => ({ key: 'app', op: 'neq' as const, values: [v] })),
-  fc.constant({ key: 'tier', op: 'exists' as const, values: [] }),
+  fc.constant<LabelRequirement>({ key: 'tier', op: 'exists', values: [] }),
   fc.subarray(APPS, { minLength: 1 }).map((vs) => ({ key: 'app', op: 'in' as const, values: vs })),
 );
 
