@@ -76,7 +76,7 @@ function probeResponse(b: Buffer): ProbeResult {
 /** Statements a session opens with when capture starts mid-connection (pooled connections). */
 const SQL_START = /^\s*(?:SELECT|INSERT|UPDATE|DELETE|REPLACE|SET|SHOW|BEGIN|START|COMMIT|ROLLBACK|CALL|USE|CREATE|DROP|ALTER|TRUNCATE|WITH|EXPLAIN|DESCRIBE|PREPARE|EXECUTE|DEALLOCATE|LOCK|UNLOCK|GRANT|REVOKE|SAVEPOINT|RELEASE)\b/i;
 
-/** Does `text` (a statement's first bytes) read as SQL? Shared with the PostgreSQL probe. */
+/** Does `text` (a statement's first bytes) read as SQL? Shared with the PostgreSQL and TDS probes. */
 export function looksLikeSql(text: string): boolean {
   return SQL_START.test(text) && /^[\t\n\r -~]*$/.test(text);
 }

@@ -1,8 +1,10 @@
 // Microsoft SQL Server TDS (MS-TDS): 8-byte packet headers (type, status, length, SPID, packet
 // id, window). Sessions open with PRELOGIN (an option table ending in 0xFF) and, unless TLS is
-// negotiated, a LOGIN7 record. The extractor reads the server version, user, database and app.
+// negotiated, a LOGIN7 record; sessions caught mid-way show SQL batches. The extractor reads the
+// server version, user, database and app.
 
 import type { FlowMeta } from '../../model/flow.js';
+import { looksLikeSql } from './mysql.js';
 import type { Direction, ProbeContext, ProbeResult, ProtocolModule } from '../types.js';
 
 const SQL_BATCH = 0x01;
@@ -51,12 +53,26 @@ function probeLogin(b: Buffer): ProbeResult {
   return 'match';
 }
 
+/**
+ * An SQL batch on a session caught mid-way: ALL_HEADERS (TDS 7.2+: its total length first), then
+ * the statement in UTF-16LE, which must read as SQL.
+ */
+function probeBatch(b: Buffer, length: number): ProbeResult {
+  if (b.length < 12) return 'need-more';
+  const headers = b.readUInt32LE(8);
+  const start = headers >= 4 && headers <= 1024 && 8 + headers < length ? 8 + headers : 8;
+  const end = Math.min(b.length, length, start + 64);
+  if (end - start < Math.min(length - start, 32)) return 'need-more';
+  return looksLikeSql(b.toString('utf16le', start, end - ((end - start) % 2))) ? 'match' : 'no';
+}
+
 function probe(data: Buffer, dir: Direction, ctx: ProbeContext): ProbeResult {
   const h = header(data);
   if (h === 'need-more') return 'need-more';
   if (h === undefined) return 'no';
   if (dir === 'c2s') {
     if (h.type === LOGIN7) return probeLogin(data);
+    if (h.type === SQL_BATCH) return probeBatch(data, h.length);
     if (h.type !== PRELOGIN) return 'no';
   } else if (h.type !== TABULAR_RESULT) {
     return 'no';

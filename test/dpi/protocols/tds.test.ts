@@ -49,6 +49,12 @@ test('TDS matches a LOGIN7 for TDS 7.4', () => {
   assert.equal(tds.probe(login7('sa', 'sqlcmd', 'master'), 'c2s', ctx()), 'match');
 });
 
+test('TDS matches an SQL batch on a session caught mid-way', () => {
+  // ALL_HEADERS: total length 22, one transaction descriptor header (length 18, type 2, descriptor 0, 1 request).
+  const allHeaders = hex('16000000 12000000 0200 0000000000000000 01000000');
+  assert.equal(tds.probe(packet(0x01, Buffer.concat([allHeaders, Buffer.from('SELECT name FROM sys.databases', 'utf16le')])), 'c2s', ctx()), 'match');
+});
+
 test('TDS rejects a PRELOGIN option that points past the payload', () => {
   const bad = Buffer.from(prelogin);
   bad.writeUInt16BE(0x0100, 9);
