@@ -151,6 +151,8 @@ const PORT_MIN = -0x80000000;
 const PORT_MAX = 0x7fffffff;
 /** A port range up to this many ports is bucketed port by port; wider ones are walked always. */
 const MAX_BUCKETED_SPAN = 64;
+/** A group in more than 1/BROAD_SHARE of the profiles has its rules in shared lists. */
+const BROAD_SHARE = 4;
 /** Per-profile rule lists may hold this many entries in all; beyond, the broadest groups are shared. */
 const INDEX_BUDGET = 16_000_000;
 
@@ -500,14 +502,19 @@ class Compiled implements CompiledPolicy {
     // Rule lists per profile. Should they outgrow the budget, the groups costing most move to
     // shared lists that every endpoint walks as well.
     const profilesIn = new Int32Array(groupCount);
+    const certainIn = new Int32Array(groupCount);
     for (const p of this.profiles) {
-      for (let g = 0; g < groupCount; g++) if (hasBit(p.bits, g)) profilesIn[g] = (profilesIn[g] as number) + 1;
+      for (let g = 0; g < groupCount; g++) if (hasBit(p.bits, g)) certainIn[g] = (certainIn[g] as number) + 1;
       for (const c of p.dynamic) profilesIn[c.group] = (profilesIn[c.group] as number) + 2;
     }
+    certainIn.forEach((n, g) => (profilesIn[g] = (profilesIn[g] as number) + n));
     const weight = (rules: number[]): number => rules.reduce((sum, r) => sum + (ruleClasses[r]?.length ?? 1), 0);
     const cost = Array.from({ length: groupCount }, (_, g) => (weight(fromRules[g] ?? []) + weight(toRules[g] ?? [])) * (profilesIn[g] as number));
     let total = cost.reduce((a, b) => a + b, 0);
-    const broad = new Uint8Array(groupCount);
+    // A group most profiles are in (`any`, `workloads`) would copy its rules into nearly every
+    // list; shared once, the per-profile lists stay small enough to stay in the caches.
+    const broad = Uint8Array.from(certainIn, (n) => (n > this.profiles.length / BROAD_SHARE ? 1 : 0));
+    broad.forEach((b, g) => (total -= b * (cost[g] as number)));
     for (const g of [...cost.keys()].sort((a, b) => (cost[b] as number) - (cost[a] as number))) {
       if (total <= INDEX_BUDGET) break;
       broad[g] = 1;
@@ -807,7 +814,7 @@ class Compiled implements CompiledPolicy {
     const C = this.classCount;
     // Every matching rule is on both sides' lists: walking the shorter side is enough. Sizes of
     // whole lists stand in for the bucket's, so only the walked list is touched.
-    const walkClient = ce.length <= si.length;
+    const walkClient = ce.length + se.length <= si.length + ss.length;
     const x = walkClient ? ce : si;
     const y = walkClient ? se : ss;
     const other = walkClient ? server.bits : client.bits;
