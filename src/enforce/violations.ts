@@ -74,7 +74,7 @@ export function parsePrefix(prefix: string): { tag: string; action: ViolationAct
   if (!prefix.startsWith('pal:')) return undefined;
   const cut = prefix.lastIndexOf(':');
   const action = prefix.slice(cut + 1);
-  if (cut <= 3 || (action !== 'drop' && action !== 'alert')) return undefined;
+  if (cut <= 4 || (action !== 'drop' && action !== 'alert')) return undefined;
   return { tag: prefix.slice(4, cut), action };
 }
 

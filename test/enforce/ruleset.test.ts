@@ -1,0 +1,207 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Policy } from '../../src/model/policy.js';
+import type { Inventory } from '../../src/model/workload.js';
+import { compile } from '../../src/policy/compile.js';
+import { compileRuleset, type Ruleset, type RulesetOptions } from '../../src/enforce/nft/ruleset.js';
+import { app, group, inventory, policy, rule, tcp, workload } from '../policy/engine/fixtures.js';
+
+const NOW = Date.parse('2026-06-01T00:00:00Z');
+
+function ruleset(p: Policy, inv: Inventory, opts: Partial<RulesetOptions> = {}): Ruleset {
+  return compileRuleset(p, inv, compile(p, inv, { now: () => NOW }), { now: NOW, logGroup: 0, logPerSecond: 20, ...opts });
+}
+
+/** The lines of one chain, trimmed, without its hook line. */
+function chainLines(r: Ruleset, name: string): string[] {
+  const start = r.text.indexOf(`  chain ${name} {\n`);
+  assert.ok(start >= 0, `no chain ${name} in\n${r.text}`);
+  const end = r.text.indexOf('\n  }', start);
+  return r.text
+    .slice(start, end)
+    .split('\n')
+    .slice(1)
+    .map((l) => l.trim())
+    .filter((l) => !l.startsWith('type filter'));
+}
+
+/** The elements of a set as written, or [] for a set without elements. */
+function elements(r: Ruleset, set: string): string[] {
+  const m = new RegExp(`set ${set} \\{[^\\n]*?elements = \\{ ([^}]*) \\}`).exec(r.text);
+  if (m === null) {
+    assert.match(r.text, new RegExp(`set ${set} \\{`), `no set ${set}`);
+    return [];
+  }
+  return (m[1] as string).split(', ');
+}
+
+/** The set a rule line matches on one side, e.g. g0 for `ip saddr @g0_v4`. */
+function setOn(line: string, side: 'saddr' | 'daddr'): string {
+  const m = new RegExp(`ip6? ${side} @(g\\d+)_v[46]`).exec(line);
+  assert.ok(m, `no ${side} set in ${line}`);
+  return m[1] as string;
+}
+
+const shop = inventory([workload('web', '10.0.0.1'), workload('api', '10.0.0.2'), workload('db', '10.0.0.3')]);
+const groups = (modes: { web?: 'discover' | 'monitor' | 'protect'; api?: 'discover' | 'monitor' | 'protect'; db?: 'discover' | 'monitor' | 'protect' } = {}) => [
+  group('web', [app('web')], modes.web),
+  group('api', [app('api')], modes.api),
+  group('db', [app('db')], modes.db),
+];
+
+test('the script replaces only the palisade table, in one transaction', () => {
+  const r = ruleset(policy(groups(), [rule('a', 'web', 'api')]), shop);
+  const head = r.text.split('\n').slice(0, 3);
+  assert.deepEqual(head, ['table inet palisade', 'delete table inet palisade', 'table inet palisade {']);
+  assert.deepEqual([...r.text.matchAll(/^(?:table|delete table) (\S+ \S+)/gm)].map((m) => m[1]), ['inet palisade', 'inet palisade', 'inet palisade']);
+});
+
+test('the forward chain accepts established and related packets before any rule', () => {
+  const r = ruleset(policy(groups({ db: 'protect' }), [rule('a', 'web', 'api')]), shop);
+  assert.match(r.text, /chain forward \{\n {4}type filter hook forward priority filter; policy accept;\n {4}ct state established,related accept\n/);
+});
+
+test('rules appear in decision order: priority, then deny before allow, then id', () => {
+  const p = policy(groups(), [
+    rule('b-allow', 'web', 'api'),
+    rule('a-allow', 'web', 'api'),
+    rule('deny', 'web', 'api', { action: 'deny' }),
+    rule('high', 'web', 'db', { priority: 5 }),
+  ]);
+  const r = ruleset(p, shop);
+  const order = chainLines(r, 'forward')
+    .flatMap((l) => /counter name "(r\d+)"/.exec(l)?.[1] ?? [])
+    .map((c) => r.counters.get(c));
+  assert.deepEqual(order.slice(0, 4), ['high', 'deny', 'a-allow', 'b-allow']);
+});
+
+test('an allow rule matches the sets of its groups and its ports, counts on its own counter, and accepts', () => {
+  const p = policy(groups(), [rule('web-to-api', 'web', 'api', { ports: [tcp(80), tcp(8000, 8080), tcp(80)] })]);
+  const r = ruleset(p, shop);
+  const line = chainLines(r, 'forward')[1] as string;
+  assert.match(line, /^ip saddr @g\d+_v4 ip daddr @g\d+_v4 meta l4proto tcp th dport \{ 80, 8000-8080 \} counter name "r0" accept$/);
+  assert.deepEqual(elements(r, `${setOn(line, 'saddr')}_v4`), ['10.0.0.1']);
+  assert.deepEqual(elements(r, `${setOn(line, 'daddr')}_v4`), ['10.0.0.2']);
+  assert.equal(r.counters.get('r0'), 'web-to-api');
+  assert.match(r.text, /counter r0 \{ comment "rule web-to-api" \}/);
+});
+
+test('a deny rule drops only where a side is a protect workload, and otherwise alerts for workload sides', () => {
+  const p = policy(groups({ db: 'protect', web: 'monitor' }), [rule('no-web-db', 'web', 'db', { action: 'deny' })], 'discover');
+  const r = ruleset(p, shop);
+  assert.ok(chainLines(r, 'forward').some((l) => /counter name "r0" goto deny_r0$/.test(l)));
+  assert.deepEqual(chainLines(r, 'deny_r0'), [
+    'ip saddr @protect_v4 limit rate 20/second burst 40 packets log prefix "pal:no-web-db:drop" group 0 queue-threshold 1',
+    'ip saddr @protect_v4 drop',
+    'ip daddr @protect_v4 limit rate 20/second burst 40 packets log prefix "pal:no-web-db:drop" group 0 queue-threshold 1',
+    'ip daddr @protect_v4 drop',
+    'ip saddr @local_v4 limit rate 20/second burst 40 packets log prefix "pal:no-web-db:alert" group 0 queue-threshold 1',
+    'ip saddr @local_v4 accept',
+    'ip daddr @local_v4 limit rate 20/second burst 40 packets log prefix "pal:no-web-db:alert" group 0 queue-threshold 1',
+    'ip daddr @local_v4 accept',
+    'accept',
+  ]);
+  assert.deepEqual(elements(r, 'protect_v4'), ['10.0.0.3']);
+});
+
+test('with no matching rule protect sides drop, monitor sides alert, and discover sides pass silently', () => {
+  const r = ruleset(policy(groups({ db: 'protect', api: 'monitor', web: 'discover' }), []), shop);
+  const lines = chainLines(r, 'forward');
+  assert.deepEqual(lines.slice(1), [
+    'ip saddr @protect_v4 limit rate 20/second burst 40 packets log prefix "pal:default:drop" group 0 queue-threshold 1',
+    'ip saddr @protect_v4 counter name "default" drop',
+    'ip daddr @protect_v4 limit rate 20/second burst 40 packets log prefix "pal:default:drop" group 0 queue-threshold 1',
+    'ip daddr @protect_v4 counter name "default" drop',
+    'ip saddr @monitor_v4 limit rate 20/second burst 40 packets log prefix "pal:default:alert" group 0 queue-threshold 1',
+    'ip saddr @monitor_v4 counter name "default" accept',
+    'ip daddr @monitor_v4 limit rate 20/second burst 40 packets log prefix "pal:default:alert" group 0 queue-threshold 1',
+    'ip daddr @monitor_v4 counter name "default" accept',
+  ]);
+  assert.deepEqual(elements(r, 'protect_v4'), ['10.0.0.3']);
+  assert.deepEqual(elements(r, 'monitor_v4'), ['10.0.0.2']);
+});
+
+test('a policy without protect or monitor workloads never drops or alerts by default', () => {
+  const r = ruleset(policy(groups(), [], 'discover'), shop);
+  assert.deepEqual(chainLines(r, 'forward'), ['ct state established,related accept']);
+});
+
+test('address criteria become interval elements, overlapping ranges merged', () => {
+  const nets = { name: 'nets', selectors: [{ criteria: [{ kind: 'address' as const, spec: '192.168.0.0/24' }] }, { criteria: [{ kind: 'address' as const, spec: '192.168.0.200-192.168.1.9' }] }] };
+  const r = ruleset(policy([...groups(), nets], [rule('out', 'web', 'nets')]), shop);
+  const line = chainLines(r, 'forward')[1] as string;
+  assert.deepEqual(elements(r, `${setOn(line, 'daddr')}_v4`), ['192.168.0.0-192.168.1.9']);
+});
+
+test('the external group matches addresses that no workload or node holds', () => {
+  const inv = inventory(shop.workloads, { nodes: [{ name: 'n1', addresses: ['10.0.9.1'] }] });
+  const r = ruleset(policy(groups(), [rule('in', 'external', 'web')]), inv);
+  assert.match(chainLines(r, 'forward')[1] as string, /^ip saddr != @known_v4 ip daddr @g\d+_v4 counter name "r0" accept$/);
+  assert.deepEqual(elements(r, 'known_v4'), ['10.0.0.1-10.0.0.3', '10.0.9.1']);
+});
+
+test('a rule between "any" and "any" matches both families without address checks', () => {
+  const r = ruleset(policy(groups(), [rule('all', 'any', 'any', { ports: [tcp(22)] })]), shop);
+  assert.equal(chainLines(r, 'forward')[1], 'meta l4proto tcp th dport { 22 } counter name "r0" accept');
+});
+
+test('IPv6 workloads get ip6 matches; icmp types match in IPv4 only and icmpv6 types in IPv6 only', () => {
+  const inv = inventory([workload('web', [{ ip: '10.0.0.1' }, { ip: 'fd00::1' }]), workload('api', [{ ip: '10.0.0.2' }, { ip: 'fd00::2' }])]);
+  const ports = [{ proto: 'icmp' as const, first: 8, last: 8 }, { proto: 'icmpv6' as const, first: 128, last: 128 }];
+  const r = ruleset(policy(groups(), [rule('ping', 'web', 'api', { ports })], 'discover'), inv);
+  const lines = chainLines(r, 'forward').slice(1);
+  assert.equal(lines.length, 2);
+  assert.match(lines[0] as string, /^ip saddr @g\d+_v4 ip daddr @g\d+_v4 icmp type \{ 8 \} counter name "r0" accept$/);
+  assert.match(lines[1] as string, /^ip6 saddr @g\d+_v6 ip6 daddr @g\d+_v6 icmpv6 type \{ 128 \} counter name "r0" accept$/);
+  assert.deepEqual(elements(r, `${setOn(lines[1] as string, 'saddr')}_v6`), ['fd00::1']);
+});
+
+test('with --node only the workloads on that node have perimeters, and rules with no local side are left out', () => {
+  const inv = inventory([workload('web', '10.0.0.1', { node: 'n1' }), workload('api', '10.0.0.2', { node: 'n2' }), workload('db', '10.0.0.3', { node: 'n2' })]);
+  const p = policy(groups({ web: 'protect', api: 'protect', db: 'protect' }), [rule('web-api', 'web', 'api'), rule('api-db', 'api', 'db')]);
+  const r = ruleset(p, inv, { node: 'n1' });
+  assert.deepEqual(elements(r, 'protect_v4'), ['10.0.0.1']);
+  assert.deepEqual([...r.counters.values()], ['default', 'web-api']);
+  assert.equal(r.stats.localWorkloads, 1);
+});
+
+test('an allow rule naming applications accepts only where no side is in protect', () => {
+  const p = policy(groups({ db: 'protect' }), [rule('api-db', 'api', 'db', { ports: [tcp(5432)], applications: ['postgresql'] })]);
+  const r = ruleset(p, shop);
+  assert.match(chainLines(r, 'forward')[1] as string, /ip saddr != @protect_v4 ip daddr != @protect_v4 meta l4proto tcp th dport \{ 5432 \} counter name "r0" accept$/);
+  assert.ok(r.notes.some((n) => n.includes('api-db') && n.includes('no side is in protect')));
+});
+
+test('a deny rule naming applications is left out of the kernel and reported', () => {
+  const p = policy(groups({ db: 'protect' }), [rule('no-sql', 'any', 'db', { action: 'deny', applications: ['mysql'] })]);
+  const r = ruleset(p, shop);
+  assert.equal(r.text.includes('deny_r0'), false);
+  assert.ok(r.notes.some((n) => n.startsWith('rule no-sql:') && n.includes('never matches')));
+});
+
+test('only leases that hold now put an address in the sets', () => {
+  const inv = inventory([
+    workload('web', [{ ip: '10.0.0.9', until: '2026-01-01T00:00:00Z' }, { ip: '10.0.0.1', since: '2026-01-01T00:00:00Z' }]),
+    workload('db', '10.0.0.3'),
+  ]);
+  const r = ruleset(policy(groups({ web: 'protect' }), [], 'discover'), inv);
+  assert.deepEqual(elements(r, 'protect_v4'), ['10.0.0.1']);
+});
+
+test('a disabled rule is not in the ruleset', () => {
+  const r = ruleset(policy(groups(), [rule('off', 'web', 'api', { disabled: true })]), shop);
+  assert.deepEqual([...r.counters.values()], ['default']);
+});
+
+test('a rule whose groups hold no address is reported and left out', () => {
+  const r = ruleset(policy([...groups(), group('nobody', [app('nobody')])], [rule('ghost', 'web', 'nobody')]), shop);
+  assert.deepEqual([...r.counters.values()], ['default']);
+  assert.ok(r.notes.includes('rule ghost: matches no address on this node'));
+});
+
+test('log tags map back to rule ids, and an id unsafe in a log prefix is logged by its counter name', () => {
+  const p = policy(groups({ db: 'protect' }), [rule('x"y', 'web', 'db', { action: 'deny' })]);
+  const r = ruleset(p, shop);
+  assert.equal(r.tags.get('r0'), 'x"y');
+  assert.match(r.text, /log prefix "pal:r0:drop"/);
+});
