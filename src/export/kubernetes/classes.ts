@@ -26,17 +26,19 @@ export interface Classification {
 }
 
 /**
- * The workloads by label, so a selector is tried on the few workloads that carry one of its
- * required labels rather than on every workload.
+ * The workloads by namespace and by label, so a selector is tried on the few workloads that can
+ * match it (those in its namespaces, or carrying one of its required labels) and not on all.
  */
-class LabelIndex {
+class WorkloadIndex {
+  private readonly byNamespace = new Map<string, number[]>();
   private readonly byKey = new Map<string, { all: number[]; byValue: Map<string, number[]> }>();
-  private readonly everyone: number[];
 
-  constructor(private readonly labels: readonly Labels[]) {
-    this.everyone = labels.map((_, i) => i);
-    labels.forEach((set, i) => {
-      for (const [key, value] of Object.entries(set)) {
+  constructor(private readonly workloads: readonly ClusterWorkload[]) {
+    workloads.forEach((w, i) => {
+      const inNamespace = this.byNamespace.get(w.namespace);
+      if (inNamespace === undefined) this.byNamespace.set(w.namespace, [i]);
+      else inNamespace.push(i);
+      for (const [key, value] of Object.entries(w.labels)) {
         let entry = this.byKey.get(key);
         if (entry === undefined) this.byKey.set(key, (entry = { all: [], byValue: new Map() }));
         entry.all.push(i);
@@ -47,24 +49,33 @@ class LabelIndex {
     });
   }
 
-  /** Ascending indices of the label sets that `selector` matches and `keep` accepts. */
-  matching(selector: LabelSelector, keep: (index: number) => boolean): number[] {
-    return this.candidates(selector).filter((i) => keep(i) && matchesSelector(selector, this.labels[i] as Labels));
+  /** The namespaces that hold workloads. */
+  namespaces(): IterableIterator<string> {
+    return this.byNamespace.keys();
   }
 
-  /** The smallest superset the index gives: the label sets an `In` or `Exists` requirement needs. */
-  private candidates(selector: LabelSelector): readonly number[] {
-    let best: readonly number[] = this.everyone;
+  /** The workloads in one of `namespaces` whose labels `selector` matches, in no particular order. */
+  matching(selector: LabelSelector, namespaces: readonly string[]): number[] {
+    const matches = (i: number): boolean => matchesSelector(selector, (this.workloads[i] as ClusterWorkload).labels);
+    const labelled = this.labelled(selector);
+    const inNamespaces = namespaces.reduce((n, ns) => n + (this.byNamespace.get(ns)?.length ?? 0), 0);
+    if (labelled !== undefined && labelled.length < inNamespaces) {
+      const wanted = new Set(namespaces);
+      return labelled.filter((i) => wanted.has((this.workloads[i] as ClusterWorkload).namespace) && matches(i));
+    }
+    return namespaces.flatMap((ns) => (this.byNamespace.get(ns) ?? []).filter(matches));
+  }
+
+  /** The fewest workloads that an `In` or `Exists` requirement of `selector` needs; undefined when it has none. */
+  private labelled(selector: LabelSelector): readonly number[] | undefined {
+    let best: readonly number[] | undefined;
     for (const req of selector.requirements) {
       if (req.operator !== 'In' && req.operator !== 'Exists') continue;
       const entry = this.byKey.get(req.key);
       if (entry === undefined) return [];
-      let found: readonly number[] = entry.all;
-      if (req.operator === 'In') {
-        const lists = req.values.map((v) => entry.byValue.get(v) ?? []);
-        found = lists.length === 1 ? (lists[0] as number[]) : [...new Set(lists.flat())].sort((a, b) => a - b);
-      }
-      if (found.length < best.length) best = found;
+      // Workloads of distinct values are distinct, so the lists need no merging.
+      const found = req.operator === 'Exists' ? entry.all : [...new Set(req.values)].flatMap((v) => entry.byValue.get(v) ?? []);
+      if (best === undefined || found.length < best.length) best = found;
     }
     return best;
   }
@@ -77,16 +88,16 @@ function namedPortsKey(ports: readonly ContainerPort[]): string {
 
 export function classify(cluster: Cluster): Classification {
   const workloads = cluster.workloads;
-  const index = new LabelIndex(workloads.map((w) => w.labels));
+  const index = new WorkloadIndex(workloads);
   // A workload whose namespace the cluster does not list is taken to have a namespace without labels.
-  const namespaceLabels = (name: string): Labels => cluster.namespaces.get(name)?.labels ?? {};
+  const namespaceLabels = new Map<string, Labels>([...index.namespaces()].map((ns) => [ns, cluster.namespaces.get(ns)?.labels ?? {}]));
   const selecting: number[][] = workloads.map(() => []);
   const admittedBy: number[][] = workloads.map(() => []);
   const admittedWorkloads: Record<'ingress' | 'egress', number[][]>[] = [];
   let ruleNumber = 0;
 
   cluster.policies.forEach((policy, p) => {
-    for (const w of index.matching(policy.podSelector, (i) => (workloads[i] as ClusterWorkload).namespace === policy.namespace)) {
+    for (const w of index.matching(policy.podSelector, [policy.namespace])) {
       (selecting[w] as number[]).push(p);
     }
     const perDirection = { ingress: [] as number[][], egress: [] as number[][] };
@@ -96,11 +107,9 @@ export function classify(cluster: Cluster): Classification {
         for (const peer of rule.peers ?? []) {
           if (peer.kind !== 'pods') continue;
           const { namespaceSelector } = peer;
-          const inNamespace = (i: number): boolean => {
-            const ns = (workloads[i] as ClusterWorkload).namespace;
-            return namespaceSelector === undefined ? ns === policy.namespace : matchesSelector(namespaceSelector, namespaceLabels(ns));
-          };
-          for (const w of index.matching(peer.podSelector, inNamespace)) admitted.add(w);
+          const namespaces =
+            namespaceSelector === undefined ? [policy.namespace] : [...namespaceLabels].filter(([, labels]) => matchesSelector(namespaceSelector, labels)).map(([ns]) => ns);
+          for (const w of index.matching(peer.podSelector, namespaces)) admitted.add(w);
         }
         const sorted = [...admitted].sort((a, b) => a - b);
         for (const w of sorted) (admittedBy[w] as number[]).push(ruleNumber);
