@@ -49,6 +49,7 @@ import { smb } from './protocols/smb.js';
 import { smtp } from './protocols/smtp.js';
 import { snmp } from './protocols/snmp.js';
 import { socks } from './protocols/socks.js';
+import { sparkConnect } from './protocols/spark-connect.js';
 import { spark } from './protocols/spark.js';
 import { ssdp } from './protocols/ssdp.js';
 import { ssh } from './protocols/ssh.js';
@@ -62,16 +63,17 @@ import { thrift } from './protocols/thrift.js';
 import { tls } from './protocols/tls.js';
 import { vnc } from './protocols/vnc.js';
 import { websocket } from './protocols/websocket.js';
+import { whois } from './protocols/whois.js';
 import { wireguard } from './protocols/wireguard.js';
 import { zookeeper } from './protocols/zookeeper.js';
 import type { ProtocolModule } from './types.js';
 
 export const protocols: readonly ProtocolModule[] = [
-  tls, http, websocket, elasticsearch, http2, grpc, quic, ssh, smb, rdp, vnc,
+  tls, http, websocket, elasticsearch, http2, sparkConnect, grpc, quic, ssh, smb, rdp, vnc,
   postgresql, mysql, tds, oracleTns, drda, mongodb, cassandra, kafka, amqp, mqtt, zookeeper,
   openwire, thrift, spark, ajp, fastcgi, couchbase, memcached, elasticsearchTransport, rtmp, bgp,
   kerberos, ldap, snmp, dhcp, stun, wireguard, openvpn, ike, radius, tftp, netbiosNs, dns, ntp,
-  ssdp, sip, rtsp, socks, redis, nats, stomp, git, rsync, irc,
+  ssdp, sip, rtsp, socks, redis, nats, stomp, git, rsync, irc, whois,
   ftp, smtp, pop3, imap, telnet, syslog, echo,
 ];
 
