@@ -118,22 +118,18 @@ interface AddressEntry {
 }
 
 /**
- * Addresses to slots, flattened: entry e has leases [leaseFrom[e], leaseFrom[e + 1]) and a node
- * slot (-1 for none). IPv4 entries are found through an open-addressing table keyed by the
- * address as a number, so classifying an endpoint touches a few typed arrays, no strings.
+ * Addresses to slots, flattened so that classifying an endpoint touches three records and no
+ * strings: an IPv4 cell (address, entry) of an open-addressing table, the entry (first lease,
+ * end of leases, node slot or -1), its leases (start, end, slot).
  */
 interface AddressTable {
   v4Mask: number;
-  v4Keys: Uint32Array;
-  /** Entry per table cell, -1 for an empty cell. */
-  v4Entries: Int32Array;
+  /** Pairs (address as int32, entry); entry -1 marks an empty cell. */
+  v4Cells: Int32Array;
   /** IPv6 entries by canonical text. */
   v6: Map<string, number>;
-  leaseFrom: Int32Array;
-  nodeSlot: Int32Array;
-  leaseStart: Float64Array;
-  leaseEnd: Float64Array;
-  leaseSlot: Int32Array;
+  entries: Int32Array;
+  leases: Float64Array;
 }
 
 /** Elementary IPv4 intervals of the address-only groups: bounds[i] <= a < bounds[i + 1] has profile[i]. */
@@ -165,36 +161,32 @@ const v4Hash = (v: number, mask: number): number => (Math.imul(v, 0x9e3779b1) >>
 
 function buildAddressTable(addresses: Map<string, AddressEntry>): AddressTable {
   const size = 2 ** Math.ceil(Math.log2(Math.max(16, addresses.size * 2)));
+  const leaseCount = [...addresses.values()].reduce((n, e) => n + e.leases.length, 0);
   const table: AddressTable = {
     v4Mask: size - 1,
-    v4Keys: new Uint32Array(size),
-    v4Entries: new Int32Array(size).fill(-1),
+    v4Cells: new Int32Array(2 * size).fill(-1),
     v6: new Map(),
-    leaseFrom: new Int32Array(addresses.size + 1),
-    nodeSlot: new Int32Array(addresses.size),
-    leaseStart: new Float64Array([...addresses.values()].reduce((n, e) => n + e.leases.length, 0)),
-    leaseEnd: new Float64Array(0),
-    leaseSlot: new Int32Array(0),
+    entries: new Int32Array(3 * addresses.size),
+    leases: new Float64Array(3 * leaseCount),
   };
-  table.leaseEnd = new Float64Array(table.leaseStart.length);
-  table.leaseSlot = new Int32Array(table.leaseStart.length);
   let e = 0;
   let l = 0;
   for (const [ip, entry] of addresses) {
-    table.nodeSlot[e] = entry.nodeSlot;
+    table.entries[3 * e] = l;
     for (const lease of entry.leases) {
-      table.leaseStart[l] = lease.start;
-      table.leaseEnd[l] = lease.end;
-      table.leaseSlot[l++] = lease.slot;
+      table.leases[l++] = lease.start;
+      table.leases[l++] = lease.end;
+      table.leases[l++] = lease.slot;
     }
-    table.leaseFrom[e + 1] = l;
+    table.entries[3 * e + 1] = l;
+    table.entries[3 * e + 2] = entry.nodeSlot;
     const v4 = parseIpv4(ip);
     if (v4 === undefined) table.v6.set(ip, e);
     else {
       let cell = v4Hash(v4, table.v4Mask);
-      while ((table.v4Entries[cell] as number) >= 0) cell = (cell + 1) & table.v4Mask;
-      table.v4Keys[cell] = v4;
-      table.v4Entries[cell] = e;
+      while ((table.v4Cells[2 * cell + 1] as number) >= 0) cell = (cell + 1) & table.v4Mask;
+      table.v4Cells[2 * cell] = v4 | 0;
+      table.v4Cells[2 * cell + 1] = e;
     }
     e++;
   }
@@ -202,9 +194,10 @@ function buildAddressTable(addresses: Map<string, AddressEntry>): AddressTable {
 }
 
 function v4Entry(table: AddressTable, v4: number): number {
+  const key = v4 | 0;
   for (let cell = v4Hash(v4, table.v4Mask); ; cell = (cell + 1) & table.v4Mask) {
-    const e = table.v4Entries[cell] as number;
-    if (e < 0 || table.v4Keys[cell] === v4) return e;
+    const e = table.v4Cells[2 * cell + 1] as number;
+    if (e < 0 || table.v4Cells[2 * cell] === key) return e;
   }
 }
 
@@ -402,9 +395,8 @@ class Compiled implements CompiledPolicy {
   private readonly portClass = new Map<number, number>();
   // Endpoints: addresses to slots, slots and external address blocks to profiles.
   private readonly table: AddressTable;
-  private readonly slotProfile: number[] = [];
-  private readonly slotWorkload: number[] = [];
-  private readonly slotNode: number[] = [];
+  /** Per slot (profile, workload index or -1, node index or -1); a list while building. */
+  private readonly slots: Int32Array;
   private readonly profiles: Profile[] = [];
   private readonly profileKeys = new Map<string, number>();
   private readonly classCount: number;
@@ -493,7 +485,9 @@ class Compiled implements CompiledPolicy {
     };
     const index = (rules: Map<number, number>): RuleIndex => buildRuleIndex(rules, ruleClasses, this.classCount, portRange);
     this.emptyIndex = index(new Map());
-    this.table = buildAddressTable(this.buildSlots(groups.selectors, identityFree));
+    const built = this.buildSlots(groups.selectors, identityFree);
+    this.slots = Int32Array.from(built.slots);
+    this.table = buildAddressTable(built.addresses);
     const external = this.buildExternal(identityFree);
     this.externalV4 = external.v4;
     this.externalProfile = external.profile;
@@ -574,8 +568,9 @@ class Compiled implements CompiledPolicy {
   }
 
   /** Each (workload, address) and (node, address) pair becomes a slot with a membership profile. */
-  private buildSlots(selectors: CompiledSelector[], identityFree: CompiledSelector[]): Map<string, AddressEntry> {
+  private buildSlots(selectors: CompiledSelector[], identityFree: CompiledSelector[]): { addresses: Map<string, AddressEntry>; slots: number[] } {
     const addresses = new Map<string, AddressEntry>();
+    const slots: number[] = [];
     const holdingSelectors = identityMatcher(selectors, this.inventory);
     const profileAt = (base: number, holding: CompiledSelector[], addr: IpAddr): number => {
       const bits = new Uint32Array(this.words);
@@ -590,10 +585,8 @@ class Compiled implements CompiledPolicy {
       return this.internProfile(bits, fqdn.filter((c) => !hasBit(bits, c.group)));
     };
     const addSlot = (workload: number, node: number, profile: number): number => {
-      this.slotProfile.push(profile);
-      this.slotWorkload.push(workload);
-      this.slotNode.push(node);
-      return this.slotProfile.length - 1;
+      slots.push(profile, workload, node);
+      return slots.length / 3 - 1;
     };
     const entryOf = (ip: string): AddressEntry => {
       let e = addresses.get(ip);
@@ -614,7 +607,7 @@ class Compiled implements CompiledPolicy {
         let slot = slotsByIp.get(ip);
         if (slot === undefined) {
           slot = addSlot(wi, -1, profileAt(WORKLOADS, holding, parseIp(ip) as IpAddr));
-          const bits = (this.profiles[this.slotProfile[slot] as number] as Profile).bits;
+          const bits = (this.profiles[slots[3 * slot] as number] as Profile).bits;
           bits.forEach((word, i) => (union[i] = (union[i] as number) | word));
           slotsByIp.set(ip, slot);
         }
@@ -637,7 +630,7 @@ class Compiled implements CompiledPolicy {
         if (e.nodeSlot < 0) e.nodeSlot = addSlot(-1, ni, profileAt(NODES, identityFree, parseIp(ip) as IpAddr));
       }
     });
-    return addresses;
+    return { addresses, slots };
   }
 
   /**
@@ -701,23 +694,23 @@ class Compiled implements CompiledPolicy {
     }
     let slot = -1;
     if (entry >= 0) {
-      for (let l = t.leaseFrom[entry] as number, end = t.leaseFrom[entry + 1] as number; l < end; l++) {
-        if ((t.leaseStart[l] as number) <= at && at < (t.leaseEnd[l] as number)) {
-          slot = t.leaseSlot[l] as number;
+      for (let l = t.entries[3 * entry] as number, end = t.entries[3 * entry + 1] as number; l < end; l += 3) {
+        if ((t.leases[l] as number) <= at && at < (t.leases[l + 1] as number)) {
+          slot = t.leases[l + 2] as number;
           break;
         }
       }
-      if (slot < 0) slot = t.nodeSlot[entry] as number;
+      if (slot < 0) slot = t.entries[3 * entry + 2] as number;
     }
     let profile: number;
     out.ip = ip;
     out.slot = slot;
     if (slot >= 0) {
-      profile = this.slotProfile[slot] as number;
-      const wi = this.slotWorkload[slot] as number;
+      profile = this.slots[3 * slot] as number;
+      const wi = this.slots[3 * slot + 1] as number;
       out.kind = wi >= 0 ? 'workload' : 'node';
       out.workload = wi >= 0 ? this.inventory.workloads[wi] : undefined;
-      out.node = wi >= 0 ? undefined : this.inventory.nodes[this.slotNode[slot] as number]?.name;
+      out.node = wi >= 0 ? undefined : this.inventory.nodes[this.slots[3 * slot + 2] as number]?.name;
     } else {
       profile = v4 !== undefined ? this.externalV4Profile(v4) : this.externalProfile;
       out.kind = 'external';
