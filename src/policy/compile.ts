@@ -919,7 +919,7 @@ class Compiled implements CompiledPolicy {
 
 
 /** How an endpoint reads in a reason: the workload's name, `node <name>`, or the address. */
-export function displayName(m: Pick<Membership, 'kind' | 'workload' | 'node' | 'ip'>): string {
+function displayName(m: Pick<Membership, 'kind' | 'workload' | 'node' | 'ip'>): string {
   if (m.kind === 'workload') return (m.workload as Workload).name;
   if (m.kind === 'node') return `node ${m.node}`;
   return m.ip;
