@@ -2,12 +2,16 @@
 // inspector finds an attack or a data leak inside an allowed one (threat, dlp). The agent and the
 // inspectors build events with makeEvent(); the aggregator merges them; sinks write them as JSON.
 //
-// API: makeEvent(fields) fills id, count and bounds the free text; addPacketSample(sample, packet)
-// keeps the first frames of a connection as evidence (written as pcap by pcap.ts).
+// API: makeEvent(fields) fills id, count and bounds the free text; violationEvent(flow, verdict,
+// workloadOf) and findingEvent(flow, finding, ...) build events from the decision and inspection
+// results; addPacketSample(sample, packet) keeps the first frames of a connection as evidence
+// (written as pcap by pcap.ts).
 
 import { randomUUID } from 'node:crypto';
-import type { AppConfidence, IpProto } from '../model/flow.js';
+import type { AppConfidence, Flow, FlowEndpoint, IpProto } from '../model/flow.js';
 import type { Mode } from '../model/policy.js';
+import type { Verdict } from '../model/verdict.js';
+import type { Workload } from '../model/workload.js';
 import type { Packet } from '../packet/index.js';
 
 export type EventKind = 'violation' | 'threat' | 'dlp';
@@ -128,6 +132,76 @@ export function makeEvent(fields: EventFields): Event {
   };
   if (fields.finding) e.finding = { ...fields.finding, name: bound(fields.finding.name), detail: bound(fields.finding.detail) };
   return e;
+}
+
+/** The workload an id names, as the inventory knows it at the event's time. */
+export type WorkloadLookup = (id: string) => Workload | undefined;
+
+/** A flow endpoint with the identity of its workload spelled out for the analyst. */
+export function eventEndpoint(endpoint: FlowEndpoint, workloadOf: WorkloadLookup): EventEndpoint {
+  const out: EventEndpoint = { ip: endpoint.ip, port: endpoint.port };
+  if (endpoint.workload === undefined) return out;
+  out.workload = endpoint.workload;
+  const w = workloadOf(endpoint.workload);
+  if (w !== undefined) {
+    out.name = w.name;
+    out.service = w.service;
+    out.namespace = w.namespace;
+  }
+  return out;
+}
+
+type FlowFacts = Pick<Flow, 'firstSeen' | 'lastSeen' | 'ipProto' | 'client' | 'server' | 'app' | 'appConfidence'>;
+
+function flowFields(flow: FlowFacts, workloadOf: WorkloadLookup): Pick<Event, 'firstSeen' | 'lastSeen' | 'client' | 'server' | 'ipProto' | 'app' | 'appConfidence'> {
+  return {
+    firstSeen: flow.firstSeen,
+    lastSeen: flow.lastSeen,
+    client: eventEndpoint(flow.client, workloadOf),
+    server: eventEndpoint(flow.server, workloadOf),
+    ipProto: flow.ipProto,
+    app: flow.app,
+    appConfidence: flow.appConfidence,
+  };
+}
+
+/**
+ * The violation event for a connection the verdict flags. A connection the verdict blocks is a
+ * kernel `drop` unless the caller says it was refused inline (`block`); one it lets through is an
+ * `alert`.
+ */
+export function violationEvent(flow: FlowFacts, verdict: Verdict, workloadOf: WorkloadLookup, blockedAs: 'drop' | 'block' = 'drop'): Event {
+  return makeEvent({
+    kind: 'violation',
+    ...flowFields(flow, workloadOf),
+    ruleId: verdict.ruleId,
+    mode: verdict.mode,
+    action: verdict.allowed ? 'alert' : blockedAs,
+    reason: verdict.reason,
+  });
+}
+
+/**
+ * The event for an inspector's finding inside a connection. `mode` is the mode of the workload
+ * the inspector protects: a finding that asks to block is only an alert outside protect.
+ */
+export function findingEvent(
+  flow: FlowFacts,
+  kind: 'threat' | 'dlp',
+  finding: Finding & { action: 'alert' | 'block'; ruleId?: string },
+  mode: Mode,
+  workloadOf: WorkloadLookup,
+): Event {
+  const action = finding.action === 'block' && mode === 'protect' ? 'block' : 'alert';
+  return makeEvent({
+    kind,
+    ...flowFields(flow, workloadOf),
+    ruleId: finding.ruleId ?? 'default',
+    mode,
+    action,
+    reason: `${finding.name} (${finding.severity})${action !== finding.action ? ': would block, the workload is not in protect' : ''}`,
+    finding: { name: finding.name, severity: finding.severity, detail: finding.detail },
+  });
 }
 
 /**

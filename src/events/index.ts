@@ -3,8 +3,8 @@
 //   events.push(makeEvent({ kind: 'violation', ... }));
 //   await events.close();
 
-export { EVENT_ACTIONS, EVENT_KINDS, MAX_TEXT, SAMPLE_LIMITS, addPacketSample, makeEvent } from './event.js';
-export type { Event, EventAction, EventEndpoint, EventFields, EventKind, Finding, PacketSample, PortSet, SampleFrame, Severity } from './event.js';
+export { EVENT_ACTIONS, EVENT_KINDS, MAX_TEXT, SAMPLE_LIMITS, addPacketSample, eventEndpoint, findingEvent, makeEvent, violationEvent } from './event.js';
+export type { Event, EventAction, EventEndpoint, EventFields, EventKind, Finding, PacketSample, PortSet, SampleFrame, Severity, WorkloadLookup } from './event.js';
 export { pcapFromSample } from './pcap.js';
 export { Aggregator, DEFAULT_AGGREGATE_OPTIONS, eventKey, type AggregateOptions, type AggregateStats } from './aggregate.js';
 export { EventPipeline, type PipelineOptions, type PipelineStats } from './pipeline.js';

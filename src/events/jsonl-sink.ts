@@ -18,6 +18,9 @@ export interface JsonLinesOptions {
   keep: number;
 }
 
+/** Events name workloads and may quote payload: not for every user of the host to read. */
+const FILE_MODE = 0o640;
+
 export const DEFAULT_JSONL_OPTIONS = { maxBytes: 0, keep: 5 } as const;
 
 export class JsonLinesSink implements EventSink {
@@ -28,7 +31,7 @@ export class JsonLinesSink implements EventSink {
   constructor(options: Pick<JsonLinesOptions, 'path'> & Partial<JsonLinesOptions>) {
     this.options = { ...DEFAULT_JSONL_OPTIONS, ...options };
     mkdirSync(dirname(this.options.path), { recursive: true });
-    this.fd = openSync(this.options.path, 'a');
+    this.fd = openSync(this.options.path, 'a', FILE_MODE);
     this.size = fstatSync(this.fd).size;
   }
 
@@ -60,7 +63,7 @@ export class JsonLinesSink implements EventSink {
       for (let i = keep - 1; i >= 1; i--) renameIfPresent(`${path}.${i}`, `${path}.${i + 1}`);
       renameSync(path, `${path}.1`);
     }
-    this.fd = openSync(path, 'a');
+    this.fd = openSync(path, 'a', FILE_MODE);
     this.size = 0;
     return this.fd;
   }

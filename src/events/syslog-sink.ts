@@ -151,7 +151,8 @@ class TcpTransport {
     this.writing = [];
     const socket = this.socket;
     this.socket = undefined;
-    if (socket && !socket.destroyed) await new Promise<void>((resolve) => socket.end(() => resolve()));
+    // A socket still connecting may never finish; only a connected one is ended politely.
+    if (socket && this.connected) await new Promise<void>((resolve) => socket.end(() => resolve()));
     socket?.destroy();
   }
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
-import { addPacketSample, makeEvent, MAX_TEXT, SAMPLE_LIMITS } from '../../src/events/event.js';
+import { addPacketSample, findingEvent, makeEvent, MAX_TEXT, SAMPLE_LIMITS, violationEvent } from '../../src/events/event.js';
 import { pcapFromSample } from '../../src/events/pcap.js';
 import { decodeFrame, LINKTYPE_ETHERNET, LINKTYPE_RAW, readCapture, type CaptureRecord, type Packet } from '../../src/packet/index.js';
 import { ether, ipv4, tcp } from '../packet/build.js';
@@ -78,4 +78,38 @@ test('an event with a sample survives a JSON round trip', () => {
   const sample = addPacketSample(undefined, packet(ether(ipv4('10.0.0.1', '10.0.0.2', 6, tcp(1, 80, 1, 0, SYN))), 1));
   const e = makeEvent({ ...violation(), sample });
   assert.deepEqual(JSON.parse(JSON.stringify(e)), e);
+});
+
+const shop = new Map([
+  ['shop/frontend-7d9', { id: 'shop/frontend-7d9', name: 'frontend-7d9', namespace: 'shop', kind: 'Pod', labels: {}, node: 'n1', image: 'nginx', service: 'frontend', addresses: [] }],
+]);
+const flow = {
+  firstSeen: '2025-03-01T10:00:00.000Z',
+  lastSeen: '2025-03-01T10:00:01.000Z',
+  ipProto: 'tcp' as const,
+  client: { ip: '10.200.1.5', port: 43512, workload: 'shop/frontend-7d9' },
+  server: { ip: '203.0.113.7', port: 443 },
+  app: 'tls',
+  appConfidence: 'dpi' as const,
+};
+const verdict = { ruleId: 'default', mode: 'protect' as const, reason: 'no rule allows it', violation: true, enforced: true, perimeters: [] };
+
+test('a blocked connection becomes a drop violation naming the client workload', () => {
+  const e = violationEvent(flow, { ...verdict, allowed: false }, (id) => shop.get(id));
+  assert.equal(e.action, 'drop');
+  assert.deepEqual(e.client, { ip: '10.200.1.5', port: 43512, workload: 'shop/frontend-7d9', name: 'frontend-7d9', service: 'frontend', namespace: 'shop' });
+  assert.deepEqual(e.server, { ip: '203.0.113.7', port: 443 });
+  assert.equal(e.lastSeen, flow.lastSeen);
+});
+
+test('a violation the verdict lets through is an alert', () => {
+  assert.equal(violationEvent(flow, { ...verdict, allowed: true, mode: 'monitor' }, (id) => shop.get(id)).action, 'alert');
+});
+
+test('a finding that asks to block only alerts when the workload is not in protect', () => {
+  const finding = { name: 'sql-injection', severity: 'high' as const, detail: "id=1' OR '1'='1", action: 'block' as const };
+  assert.equal(findingEvent(flow, 'threat', finding, 'protect', (id) => shop.get(id)).action, 'block');
+  const monitored = findingEvent(flow, 'threat', finding, 'monitor', (id) => shop.get(id));
+  assert.equal(monitored.action, 'alert');
+  assert.match(monitored.reason, /not in protect/);
 });

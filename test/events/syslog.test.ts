@@ -155,3 +155,26 @@ test('the TCP sink reconnects after the collector drops the connection', async (
   assert.ok(await eventually(() => received.includes('id="after"')));
   assert.deepEqual(sink.stats, { delivered: 2, dropped: 0, failed: 0 });
 });
+
+test('closing a TCP sink whose collector never comes up gives up on the queue and counts it', async () => {
+  const port = await freeTcpPort();
+  const sink = new SyslogSink({ host: '127.0.0.1', port, transport: 'tcp', reconnect: { baseMs: 10, maxMs: 20 }, closeTimeoutMs: 100 });
+  sink.write(violation());
+  sink.write(violation());
+  await sink.close();
+  assert.deepEqual(sink.stats, { delivered: 0, dropped: 0, failed: 2 });
+});
+
+test('a TCP sink with a full queue drops the oldest waiting message', async (t) => {
+  const port = await freeTcpPort();
+  let received = '';
+  const collector = createServer((socket) => socket.on('data', (d) => (received += d.toString())));
+  t.after(() => new Promise<void>((resolve) => collector.close(() => resolve())));
+  const sink = new SyslogSink({ host: '127.0.0.1', port, transport: 'tcp', maxQueue: 2, reconnect: { baseMs: 10, maxMs: 20 }, closeTimeoutMs: 10_000 });
+  for (const id of ['a', 'b', 'c']) sink.write(violation({ id }));
+  await new Promise<void>((resolve) => collector.listen(port, '127.0.0.1', resolve));
+  await sink.close();
+  assert.ok(await eventually(() => received.includes('id="c"')));
+  assert.equal(received.includes('id="a"'), false);
+  assert.deepEqual(sink.stats, { delivered: 2, dropped: 1, failed: 0 });
+});
