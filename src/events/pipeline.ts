@@ -6,7 +6,7 @@
 // A sink that throws or rejects is counted in stats.sinkErrors (and reported to onError); it never
 // stops the others or the producer.
 
-import { Aggregator, type AggregateOptions, type AggregateStats } from './aggregate.js';
+import { Aggregator, DEFAULT_AGGREGATE_OPTIONS, type AggregateOptions, type AggregateStats } from './aggregate.js';
 import type { Event } from './event.js';
 import type { EventSink } from './sink.js';
 
@@ -41,7 +41,8 @@ export class EventPipeline {
     this.aggregator = new Aggregator(options, (e) => this.deliver(e));
     this.onError = options.onError ?? (() => undefined);
     for (const sink of sinks) this.inFlight.set(sink, new Set());
-    const tickMs = options.tickMs ?? Math.min(1000, options.windowMs ?? 1000);
+    // Held-back aggregates need a tick to leave even when nothing is pushed, whatever the window.
+    const tickMs = options.tickMs ?? Math.max(10, Math.min(1000, options.windowMs ?? DEFAULT_AGGREGATE_OPTIONS.windowMs));
     if (tickMs > 0) {
       this.timer = setInterval(() => this.aggregator.tick(), tickMs);
       this.timer.unref();
