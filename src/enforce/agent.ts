@@ -61,6 +61,14 @@ export async function buildRuleset(opts: Pick<AgentOptions, 'policyPaths' | 'inv
   return { ruleset, index: new AddressIndex(inv.inventory) };
 }
 
+/** Notes shown one per line; a generated policy can have thousands, so the rest are counted. */
+const MAX_NOTES = 10;
+
+function sayNotes(r: Ruleset, say: (line: string) => void): void {
+  for (const note of r.notes.slice(0, MAX_NOTES)) say(`note: ${note}`);
+  if (r.notes.length > MAX_NOTES) say(`note: ${r.notes.length - MAX_NOTES} more notes like these`);
+}
+
 function summary(r: Ruleset, ms: number): string {
   const s = r.stats;
   return `${s.rules} rules in force (${s.nftRules} nft rules, ${s.sets} sets, ${s.elements} set elements) for ${s.localWorkloads} workloads, applied in ${ms} ms`;
@@ -71,7 +79,7 @@ export async function applyOnce(opts: Omit<AgentOptions, 'fail' | 'onViolation'>
   const target: NftTarget = opts.netns !== undefined ? { netns: opts.netns } : {};
   const started = Date.now();
   const { ruleset } = await buildRuleset(opts);
-  for (const note of ruleset.notes) opts.say(`note: ${note}`);
+  sayNotes(ruleset, opts.say);
   await bridgeFiltering(target, opts.say);
   await applyScript(ruleset.text, target);
   opts.say(summary(ruleset, Date.now() - started));
@@ -104,7 +112,7 @@ export interface Agent {
 export async function startAgent(opts: AgentOptions): Promise<Agent> {
   const target: NftTarget = opts.netns !== undefined ? { netns: opts.netns } : {};
   let current = await buildRuleset(opts);
-  for (const note of current.ruleset.notes) opts.say(`note: ${note}`);
+  sayNotes(current.ruleset, opts.say);
   await bridgeFiltering(target, opts.say);
   // The violation reader listens before the table exists, so no report of it is missed.
   const violations: ViolationSource = await watchViolations({
@@ -132,7 +140,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       const next = await buildRuleset(opts);
       await applyScript(next.ruleset.text, target);
       current = next;
-      for (const note of next.ruleset.notes) opts.say(`note: ${note}`);
+      sayNotes(next.ruleset, opts.say);
       opts.say(`reloaded: ${summary(next.ruleset, Date.now() - t0)}`);
     } catch (err) {
       const problems = err instanceof InvalidInput ? err.problems : [(err as Error).message];

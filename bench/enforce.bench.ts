@@ -1,0 +1,156 @@
+// The kernel half of enforcement at cluster scale: a 10,000-workload, 50,000-rule policy compiled
+// into the nftables table and put in force in a pal- namespace (first load and a policy change),
+// then redis throughput between two lab pods through the node with no table and with Palisade's
+// table. Needs root; figures go to docs/BENCHMARKS.md, "Enforcement".
+
+import type { Group, Mode, Policy, Rule } from '../src/model/policy.js';
+import type { Inventory, Workload } from '../src/model/workload.js';
+import { compile } from '../src/policy/compile.js';
+import { compileRuleset } from '../src/enforce/nft/ruleset.js';
+import { applyScript, enableBridgeFiltering, listTable, removeTable } from '../src/enforce/nft/apply.js';
+import { createLab, labUnavailable, type Lab } from '../test/e2e/lab-netns.js';
+
+const WORKLOADS = 10_000;
+const SERVICES = 1_000;
+const RULES = 50_000;
+const NOW = Date.parse('2026-06-01T00:00:00Z');
+const PORTS = [80, 443, 5432, 3306, 6379, 8080, 9090, 5672, 27017, 53];
+const LAB = { name: 'enfbench', hosts: { client: '10.200.60.1', server: '10.200.60.2' }, prefix: 24 };
+const REDIS_PORT = 6379;
+
+// Deterministic, so every run measures the same policy.
+let seed = 0x2545f491;
+function random(): number {
+  seed ^= seed << 13;
+  seed ^= seed >>> 17;
+  seed ^= seed << 5;
+  return (seed >>> 0) / 0x100000000;
+}
+const int = (lo: number, hi: number): number => lo + Math.floor(random() * (hi - lo + 1));
+
+function workload(name: string, app: string, ip: string): Workload {
+  return { id: `bench/${name}`, name, namespace: 'bench', kind: 'Pod', labels: { app }, node: 'n1', image: `registry.local/${app}:1`, service: app, addresses: [{ ip }] };
+}
+
+/**
+ * Generated workloads live in 10.200.16.0-10.200.55.255 (set elements only, no traffic); the two
+ * lab pods are workloads too, with the one rule between them last in decision order, so every new
+ * connection between them walks the whole chain.
+ */
+function buildPolicy(variant: number): { policy: Policy; inventory: Inventory } {
+  seed = 0x2545f491;
+  const workloads: Workload[] = [];
+  for (let i = 0; i < WORKLOADS; i++) workloads.push(workload(`svc${i % SERVICES}-${i}`, `svc${i % SERVICES}`, `10.200.${16 + (i >> 8)}.${i & 255}`));
+  workloads.push(workload('client', 'bench-client', LAB.hosts.client), workload('server', 'bench-server', LAB.hosts.server));
+  const modeOf = (s: number): Mode | undefined => (s < 100 ? 'protect' : s < 300 ? 'monitor' : undefined);
+  const groups: Group[] = Array.from({ length: SERVICES }, (_, s) => {
+    const mode = modeOf(s);
+    const g: Group = { name: `svc${s}`, selectors: [{ criteria: [{ kind: 'label', req: { key: 'app', op: 'eq', values: [`svc${s}`] } }] }] };
+    return mode === undefined ? g : { ...g, mode };
+  });
+  groups.push(
+    { name: 'bench-client', selectors: [{ criteria: [{ kind: 'label', req: { key: 'app', op: 'eq', values: ['bench-client'] } }] }] },
+    { name: 'bench-server', selectors: [{ criteria: [{ kind: 'label', req: { key: 'app', op: 'eq', values: ['bench-server'] } }] }], mode: 'protect' },
+  );
+  const rules: Rule[] = [];
+  for (let r = 0; r < RULES - 1; r++) {
+    const port = PORTS[int(0, PORTS.length - 1)] as number;
+    rules.push({
+      id: `r${String(r).padStart(5, '0')}`,
+      from: [`svc${int(0, SERVICES - 1)}`],
+      to: [`svc${int(0, SERVICES - 1)}`],
+      ports: [{ proto: 'tcp', first: port, last: port + (r === variant ? 1 : 0) }],
+      applications: [],
+      action: random() < 0.1 ? 'deny' : 'allow',
+      priority: int(1, 3),
+      source: 'user',
+    });
+  }
+  rules.push({ id: 'zz-bench', from: ['bench-client'], to: ['bench-server'], ports: [{ proto: 'tcp', first: REDIS_PORT, last: REDIS_PORT }], applications: [], action: 'allow', priority: 0, source: 'user' });
+  return { policy: { groups, rules, defaultMode: 'discover' }, inventory: { workloads, namespaces: [], nodes: [], services: [] } };
+}
+
+function ms(from: bigint): number {
+  return Number(process.hrtime.bigint() - from) / 1e6;
+}
+
+function build(variant: number): { text: string; compileMs: number; rulesetMs: number; stats: ReturnType<typeof compileRuleset>['stats'] } {
+  const { policy, inventory } = buildPolicy(variant);
+  let t = process.hrtime.bigint();
+  const compiled = compile(policy, inventory, { now: () => NOW });
+  const compileMs = ms(t);
+  t = process.hrtime.bigint();
+  const ruleset = compileRuleset(policy, inventory, compiled, { now: NOW, logGroup: 0, logPerSecond: 20 });
+  return { text: ruleset.text, compileMs, rulesetMs: ms(t), stats: ruleset.stats };
+}
+
+async function startRedis(lab: Lab): Promise<void> {
+  const server = lab.spawn('server', 'redis-server', ['--bind', LAB.hosts.server, '--port', String(REDIS_PORT), '--save', '', '--appendonly', 'no']);
+  let said = '';
+  server.stdout?.setEncoding('utf8');
+  for await (const chunk of server.stdout ?? []) {
+    said += String(chunk);
+    if (said.includes('Ready to accept connections')) return;
+  }
+  throw new Error(`redis-server ended before it was ready: ${said}`);
+}
+
+/** Requests per second of redis-benchmark GET from the client pod (keepalive 1: long-lived connections; 0: a connection per request). */
+async function redisRps(lab: Lab, keepalive: 0 | 1, requests: number): Promise<number> {
+  const r = await lab.run('client', 'redis-benchmark', ['-h', LAB.hosts.server, '-p', String(REDIS_PORT), '-t', 'get', '-n', String(requests), '-c', '50', '-k', String(keepalive), '-q']);
+  const m = /GET: ([\d.]+) requests per second/.exec(r.stdout.replace(/\r/g, '\n'));
+  if (m === null) throw new Error(`redis-benchmark said: ${r.stdout} ${r.stderr}`);
+  return Number(m[1]);
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+
+async function main(): Promise<void> {
+  const first = build(-1);
+  console.log(`policy: ${WORKLOADS} workloads, ${SERVICES} groups, ${RULES} rules`);
+  console.log(`compile (decision engine): ${first.compileMs.toFixed(0)} ms; ruleset text: ${first.rulesetMs.toFixed(0)} ms, ${(first.text.length / 1e6).toFixed(1)} MB`);
+  console.log(`ruleset: ${first.stats.rules} rules in force, ${first.stats.nftRules} nft rules, ${first.stats.sets} sets, ${first.stats.elements} set elements`);
+
+  const unavailable = labUnavailable();
+  if (unavailable !== false) {
+    console.log(`kernel figures skipped: ${unavailable}`);
+    return;
+  }
+  const lab = await createLab(LAB);
+  try {
+    const target = { netns: lab.node.namespace };
+    await enableBridgeFiltering(target);
+    let t = process.hrtime.bigint();
+    await applyScript(first.text, target);
+    console.log(`first load (nft -f, empty namespace): ${ms(t).toFixed(0)} ms`);
+    // A policy change: one rule's port range widened; compile and replace the whole table.
+    t = process.hrtime.bigint();
+    const changed = build(RULES / 2);
+    await applyScript(changed.text, target);
+    console.log(`policy change → new table in force (compile + ruleset + atomic replace): ${ms(t).toFixed(0)} ms`);
+    const listed = await listTable(target);
+    console.log(`table listed back: ${((listed ?? '').length / 1e6).toFixed(1)} MB`);
+
+    await startRedis(lab);
+    const rounds = 3;
+    const keep: Record<'none' | 'palisade', number[]> = { none: [], palisade: [] };
+    const fresh: Record<'none' | 'palisade', number[]> = { none: [], palisade: [] };
+    for (let i = 0; i < rounds; i++) {
+      for (const mode of ['none', 'palisade'] as const) {
+        if (mode === 'none') await removeTable(target);
+        else await applyScript(changed.text, target);
+        keep[mode].push(await redisRps(lab, 1, 200_000));
+        fresh[mode].push(await redisRps(lab, 0, 20_000));
+      }
+    }
+    const line = (what: string, x: Record<'none' | 'palisade', number[]>): string =>
+      `${what}: no table ${median(x.none).toFixed(0)} req/s, Palisade's table ${median(x.palisade).toFixed(0)} req/s, ratio ${(median(x.palisade) / median(x.none)).toFixed(3)} (median of ${rounds})`;
+    console.log(line('redis GET, 50 long-lived connections', keep));
+    console.log(line('redis GET, a new connection per request', fresh));
+    await removeTable(target);
+  } finally {
+    await lab.destroy();
+  }
+}
+
+await main();
