@@ -81,7 +81,7 @@ class WorkloadIndex {
   }
 }
 
-/** Only the named ports matter to a policy, and only the first of each name. */
+/** Only named ports matter to a policy: workloads differing in unnamed ones stay in one class. */
 function namedPortsKey(ports: readonly ContainerPort[]): string {
   return JSON.stringify(ports.filter((p) => p.name !== undefined).map((p) => [p.name, p.protocol, p.port]));
 }
@@ -107,13 +107,13 @@ export function classify(cluster: Cluster): Classification {
         for (const peer of rule.peers ?? []) {
           if (peer.kind !== 'pods') continue;
           const { namespaceSelector } = peer;
-          const namespaces =
-            namespaceSelector === undefined ? [policy.namespace] : [...namespaceLabels].filter(([, labels]) => matchesSelector(namespaceSelector, labels)).map(([ns]) => ns);
+          const namespaces: string[] = [];
+          if (namespaceSelector === undefined) namespaces.push(policy.namespace);
+          else for (const [ns, labels] of namespaceLabels) if (matchesSelector(namespaceSelector, labels)) namespaces.push(ns);
           for (const w of index.matching(peer.podSelector, namespaces)) admitted.add(w);
         }
-        const sorted = [...admitted].sort((a, b) => a - b);
-        for (const w of sorted) (admittedBy[w] as number[]).push(ruleNumber);
-        perDirection[direction].push(sorted);
+        for (const w of admitted) (admittedBy[w] as number[]).push(ruleNumber);
+        perDirection[direction].push([...admitted]);
         ruleNumber++;
       }
     }

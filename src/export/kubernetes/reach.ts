@@ -5,7 +5,7 @@
 // range, then the answer is spelt out per workload pair.
 
 import { formatIpv4 } from '../../model/address.js';
-import { classify, type WorkloadClass } from './classes.js';
+import { classify, type Classification, type WorkloadClass } from './classes.js';
 import type { Cluster } from './cluster.js';
 import {
   allConnections,
@@ -90,8 +90,20 @@ export function rulePorts(ports: readonly PolicyPort[] | undefined, declared: re
  */
 type End = number;
 
-/** What one class's policies of one direction allow with each other end; absent ends get nothing. */
-type Allowance = 'unrestricted' | Map<End, ConnectionSet>;
+/**
+ * What one class's policies of one direction allow with the other ends: `everyone` with any end,
+ * more with the ends in `byEnd` (whose entries include `everyone`). Rules admitting every peer
+ * go to `everyone`, so a class open to all costs one entry, not one per end.
+ */
+interface Allowance {
+  everyone: ConnectionSet;
+  byEnd: Map<End, ConnectionSet>;
+}
+
+const allowedWith = (allowance: Allowance, end: End): ConnectionSet => allowance.byEnd.get(end) ?? allowance.everyone;
+
+/** Of a class no policy restricts in that direction; its set is compared by identity to skip intersections. */
+const UNRESTRICTED: Allowance = { everyone: allConnections(), byEnd: new Map() };
 
 /** The ends external peers fill: those wholly inside one of `ranges` (a contiguous run, as they are cut at every boundary). */
 function externalEnds(externals: readonly ExternalPeer[], ranges: readonly Ipv4Range[], firstEnd: End): End[] {
@@ -117,7 +129,7 @@ function externalEnds(externals: readonly ExternalPeer[], ranges: readonly Ipv4R
 function allowances(
   direction: 'ingress' | 'egress',
   classes: readonly WorkloadClass[],
-  admitted: ReturnType<typeof classify>['admitted'],
+  admitted: Classification['admitted'],
   policyIndex: ReadonlyMap<NetworkPolicy, number>,
   externals: readonly ExternalPeer[],
 ): Allowance[] {
@@ -125,11 +137,18 @@ function allowances(
   /** The ends a rule admits, worked out once per rule rather than once per class it restricts. */
   const admittedEnds = new Map<string, readonly End[]>();
   return classes.map((cls) => {
-    if (cls.selectedBy[direction].length === 0) return 'unrestricted';
-    const out = new Map<End, ConnectionSet>();
+    if (cls.selectedBy[direction].length === 0) return UNRESTRICTED;
+    let everyone = noConnections();
+    const byEnd = new Map<End, ConnectionSet>();
     for (const policy of cls.selectedBy[direction]) {
       const p = policyIndex.get(policy) as number;
       policy[direction].forEach((rule, r) => {
+        const resolvesPerEnd = direction === 'egress' && rule.ports?.some((port) => port.port.kind === 'named') === true;
+        const fixed = resolvesPerEnd ? undefined : rulePorts(rule.ports, direction === 'ingress' ? cls.ports : undefined);
+        if (rule.peers === undefined && fixed !== undefined) {
+          everyone = union(everyone, fixed);
+          return;
+        }
         const key = `${p}/${r}`;
         let ends = admittedEnds.get(key);
         if (ends === undefined) {
@@ -137,16 +156,15 @@ function allowances(
           ends = rule.peers === undefined ? every : [...((admitted[p]?.[direction][r] ?? []) as End[]), ...externalEnds(externals, ranges, classes.length)];
           admittedEnds.set(key, ends);
         }
-        const resolvesPerEnd = direction === 'egress' && rule.ports?.some((port) => port.port.kind === 'named') === true;
-        const fixed = resolvesPerEnd ? undefined : rulePorts(rule.ports, direction === 'ingress' ? cls.ports : undefined);
         for (const end of ends) {
           const ports = fixed ?? rulePorts(rule.ports, end < classes.length ? (classes[end] as WorkloadClass).ports : undefined);
-          const known = out.get(end);
-          out.set(end, known === undefined ? ports : union(known, ports));
+          const known = byEnd.get(end);
+          byEnd.set(end, known === undefined ? ports : union(known, ports));
         }
       });
     }
-    return out;
+    if (!isEmpty(everyone)) for (const [end, set] of byEnd) byEnd.set(end, union(set, everyone));
+    return { everyone, byEnd };
   });
 }
 
@@ -173,32 +191,31 @@ export function computeReach(cluster: Cluster): Reach[] {
   const sourceEnds = C + sourceExternals.length;
   const destinationEnds = C + destinationExternals.length;
 
-  // Which restricted classes admit each source, so a source only meets the destinations that may answer.
+  // Which classes may admit each source, so a source only meets the destinations that may answer.
   const openIngress: End[] = [];
   const ingressAdmits: End[][] = Array.from({ length: sourceEnds }, () => []);
   ingress.forEach((allowance, d) => {
-    if (allowance === 'unrestricted') openIngress.push(d);
-    else for (const s of allowance.keys()) (ingressAdmits[s] as End[]).push(d);
+    if (!isEmpty(allowance.everyone)) openIngress.push(d);
+    else for (const s of allowance.byEnd.keys()) (ingressAdmits[s] as End[]).push(d);
   });
+  const allDestinationExternals = Array.from({ length: destinationExternals.length }, (_, i) => C + i);
 
-  const all = allConnections();
   /** The destinations one source end reaches and how; the same for every member of a class. */
   const reached = (s: End): Map<End, ConnectionSet> => {
     const out = new Map<End, ConnectionSet>();
-    const allowance = s < C ? (egress[s] as Allowance) : 'unrestricted';
-    let candidates: Iterable<End>;
-    if (allowance !== 'unrestricted') candidates = allowance.keys();
-    else {
-      const externals = s < C ? Array.from({ length: destinationExternals.length }, (_, i) => C + i) : [];
-      candidates = [...openIngress, ...(ingressAdmits[s] as End[]), ...externals];
-    }
+    const leaving = s < C ? (egress[s] as Allowance) : undefined;
+    const candidates =
+      leaving !== undefined && isEmpty(leaving.everyone)
+        ? leaving.byEnd.keys()
+        : [...openIngress, ...(ingressAdmits[s] as End[]), ...(leaving !== undefined ? allDestinationExternals : [])];
     for (const d of candidates) {
-      const leaving = allowance === 'unrestricted' ? all : allowance.get(d);
-      const into = d < C ? (ingress[d] as Allowance) : 'unrestricted';
-      const entering = into === 'unrestricted' ? all : into.get(s);
-      if (leaving === undefined || entering === undefined) continue;
-      const both = leaving === all ? entering : entering === all ? leaving : intersect(leaving, entering);
-      if (!isEmpty(both)) out.set(d, both);
+      const allowedOut = leaving === undefined ? undefined : allowedWith(leaving, d);
+      const allowedIn = d < C ? allowedWith(ingress[d] as Allowance, s) : undefined;
+      // undefined: an external end, which no policy restricts.
+      const openOut = allowedOut === undefined || allowedOut === UNRESTRICTED.everyone;
+      const openIn = allowedIn === undefined || allowedIn === UNRESTRICTED.everyone;
+      const both = openOut ? allowedIn ?? allowedOut : openIn ? allowedOut : intersect(allowedOut, allowedIn);
+      if (both !== undefined && !isEmpty(both)) out.set(d, both);
     }
     return out;
   };
