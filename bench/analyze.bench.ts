@@ -1,7 +1,8 @@
 // Analysis at cluster scale: 5,000 workloads in 500 services, 5,000 rules. Measures symbolic
 // reachability (every class pair), exposure (transitive closure and ranking) and `palisade
 // check`-style assertions, then the Kubernetes NetworkPolicy import (src/export/kubernetes) of a
-// cluster of the same size. Goal: each under 5 s. Figures go to docs/BENCHMARKS.md.
+// cluster of the same size, with a policy per service and with a policy per workload. Goal: each
+// under 5 s. Figures go to docs/BENCHMARKS.md.
 
 import type { Group, Mode, Policy, PortRange, Rule } from '../src/model/policy.js';
 import type { Inventory, Namespace, Workload } from '../src/model/workload.js';
@@ -110,16 +111,24 @@ const results = time('check: 3 assertions', () => checkAssertions(reach, invento
 console.log(`  ${results.filter((r) => r.holds).length} hold, ${results.filter((r) => !r.holds).length} fail`);
 console.log(`heap used: ${(process.memoryUsage().heapUsed / 1048576).toFixed(0)} MiB`);
 
-/** The same shape as Kubernetes manifests: a Deployment per workload, a NetworkPolicy per service. */
-function manifests(workloads: number): string {
+/** The namespaces and a Deployment per workload, as Kubernetes manifests; `svc${n}` names a service of 10 workloads. */
+function workloadManifests(workloads: number, withPorts: boolean): string[] {
   const services = Math.max(1, Math.round(workloads / 10));
-  const rulesPerPolicy = Math.max(1, Math.round(RULES / SERVICES));
   const docs: string[] = [];
   for (let n = 0; n < NAMESPACES; n++) docs.push(`apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ns${n}\n  labels: { team: t${n % 10} }`);
   for (let i = 0; i < workloads; i++) {
     const svc = i % services;
-    docs.push(`apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: svc${svc}-${i}\n  namespace: ${nsOf(svc)}\nspec:\n  selector: { matchLabels: { app: svc${svc}, i: "${i}" } }\n  template:\n    metadata:\n      labels: { app: svc${svc}, i: "${i}" }\n    spec:\n      containers: [{ name: c, image: "svc${svc}:1" }]`);
+    const ports = withPorts ? `, ports: [{ name: web, containerPort: ${8080 + (i % 4)} }]` : '';
+    docs.push(`apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: svc${svc}-${i}\n  namespace: ${nsOf(svc)}\nspec:\n  selector: { matchLabels: { app: svc${svc}, i: "${i}" } }\n  template:\n    metadata:\n      labels: { app: svc${svc}, i: "${i}" }\n    spec:\n      containers: [{ name: c, image: "svc${svc}:1"${ports} }]`);
   }
+  return docs;
+}
+
+/** A NetworkPolicy per service, each with ingress rules from single services. */
+function perServiceManifests(workloads: number): string {
+  const services = Math.max(1, Math.round(workloads / 10));
+  const rulesPerPolicy = Math.max(1, Math.round(RULES / SERVICES));
+  const docs = workloadManifests(workloads, false);
   for (let s = 0; s < services; s++) {
     const ingress: string[] = [];
     for (let r = 0; r < rulesPerPolicy; r++) {
@@ -131,13 +140,46 @@ function manifests(workloads: number): string {
   return docs.join('\n---\n');
 }
 
-for (const size of K8S_SIZES) {
-  const text = manifests(size);
-  const services = Math.max(1, Math.round(size / 10));
-  console.log(`Kubernetes NetworkPolicy import: ${size} Deployments, ${services} NetworkPolicies with ${services * Math.max(1, Math.round(RULES / SERVICES))} ingress rules`);
+/**
+ * A NetworkPolicy per workload, selecting it alone, restricting both directions: ingress from a
+ * service on a named port, from every namespace of a team or from an address block with a hole;
+ * egress to a service in any namespace, or to an address block.
+ */
+function perWorkloadManifests(workloads: number): string {
+  const services = Math.max(1, Math.round(workloads / 10));
+  const docs = workloadManifests(workloads, true);
+  for (let i = 0; i < workloads; i++) {
+    const peer = int(0, services - 1);
+    const kind = i % 10;
+    const net = int(0, 200);
+    const from =
+      kind === 0
+        ? `namespaceSelector: { matchLabels: { team: t${int(0, 9)} } }`
+        : kind === 1
+          ? `ipBlock: { cidr: 10.${net}.0.0/16, except: [10.${net}.${int(0, 255)}.0/24] }`
+          : `namespaceSelector: { matchLabels: { kubernetes.io/metadata.name: ${nsOf(peer)} } }\n          podSelector: { matchExpressions: [{ key: app, operator: In, values: [svc${peer}, svc${int(0, services - 1)}] }] }`;
+    const to = kind === 2 ? `ipBlock: { cidr: 172.${16 + int(0, 15)}.0.0/16 }` : `namespaceSelector: {}\n          podSelector: { matchLabels: { app: svc${int(0, services - 1)} } }`;
+    const ingress = `    - from:\n        - ${from}\n      ports: [{ protocol: TCP, port: ${kind === 1 ? PORTS[int(0, PORTS.length - 1)] : 'web'} }]`;
+    const egress = `    - to:\n        - ${to}\n      ports: [{ protocol: TCP, port: ${kind === 2 ? 443 : 'web'} }]`;
+    docs.push(`apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: w${i}\n  namespace: ${nsOf(i % services)}\nspec:\n  podSelector: { matchLabels: { i: "${i}" } }\n  policyTypes: [Ingress, Egress]\n  ingress:\n${ingress}\n  egress:\n${egress}`);
+  }
+  return docs.join('\n---\n');
+}
+
+function importCluster(text: string): void {
   const problems: Problem[] = [];
   const objects = time('  read manifests', () => readManifestText('bench.yaml', text, problems));
   const cluster = time('  assemble cluster', () => assembleCluster(objects, problems));
   const reachList = time('  compute reach', () => computeReach(cluster));
   console.log(`  ${reachList.length} pairs with something allowed; ${problems.filter((p) => p.severity === 'error').length} errors`);
 }
+
+for (const size of K8S_SIZES) {
+  const services = Math.max(1, Math.round(size / 10));
+  const text = perServiceManifests(size);
+  console.log(`Kubernetes NetworkPolicy import: ${size} Deployments, ${services} NetworkPolicies with ${services * Math.max(1, Math.round(RULES / SERVICES))} ingress rules`);
+  importCluster(text);
+}
+const text = perWorkloadManifests(WORKLOADS);
+console.log(`Kubernetes NetworkPolicy import: ${WORKLOADS} Deployments, ${WORKLOADS} NetworkPolicies (one per Deployment) with an ingress and an egress rule each`);
+importCluster(text);
