@@ -4,6 +4,7 @@
 import type { Policy } from '../model/policy.js';
 import type { Inventory } from '../model/workload.js';
 import type { CompiledPolicy } from '../policy/compile.js';
+import { writeCalico } from './calico.js';
 import { writeCilium } from './cilium.js';
 import { writeNeuVector } from './neuvector.js';
 import { writeNetworkPolicies, type ExportResult } from './networkpolicy.js';
@@ -18,6 +19,7 @@ const WRITERS: Partial<Record<Target, Writer>> = {
   networkpolicy: writeNetworkPolicies,
   neuvector: writeNeuVector,
   cilium: writeCilium,
+  calico: writeCalico,
 };
 
 /** Thrown when a writer produced a manifest its API would refuse: a bug in the writer, not in the input. */

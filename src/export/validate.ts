@@ -23,7 +23,7 @@ const MODELS: Record<string, ModelCheck> = {
 /** Our schemas, by apiVersion and kind, compiled on first use. */
 const SCHEMA_FILES: Record<string, string> = {
   'projectcalico.org/v3 NetworkPolicy': 'calico-networkpolicy.json',
-  'projectcalico.org/v3 GlobalNetworkPolicy': 'calico-globalnetworkpolicy.json',
+  'projectcalico.org/v3 GlobalNetworkPolicy': 'calico-networkpolicy.json',
   'neuvector.com/v1 NvSecurityRule': 'neuvector-nvsecurityrule.json',
   'neuvector.com/v1 NvClusterSecurityRule': 'neuvector-nvsecurityrule.json',
 };
