@@ -165,6 +165,11 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
 
   const watchers = await watchFiles([...opts.policyPaths, opts.inventoryPath], () => void reload());
   let stopping: Promise<void> | undefined;
+  // Enforcement goes on without the reader, but the operator must know reports stopped.
+  const readerEnded = (): void => {
+    if (stopping === undefined) opts.say('warning: the nflog reader (tcpdump) ended: violations are no longer reported');
+  };
+  void violations.ended.then(readerEnded, readerEnded);
   return {
     reload,
     stop() {

@@ -127,7 +127,8 @@ async function enforcing(run: AgentRun): Promise<void> {
 async function startServer(lab: Lab, host: string, port: number): Promise<void> {
   const server = lab.spawn(host, process.execPath, [
     '-e',
-    `require('node:http').createServer((q, s) => s.end('${host}')).listen(${port}, '${lab.address(host)}', () => console.log('listening'))`,
+    // Keep-alive outlasts a reload, so one connection can carry requests from before and after.
+    `const srv = require('node:http').createServer((q, s) => s.end('${host}')); srv.keepAliveTimeout = 60000; srv.listen(${port}, '${lab.address(host)}', () => console.log('listening'))`,
   ]);
   let said = '';
   for await (const chunk of server.stdout ?? []) {
@@ -244,6 +245,30 @@ describe('palisade agent on a node namespace', { skip, timeout: E2E_TIMEOUT_MS }
     for (let i = 0; i < 100 && shape(await table()) !== original; i++) await new Promise((r) => setTimeout(r, 50));
     assert.equal(shape(await table()), original);
     assert.equal(await reaches(lab, 'web', 'db', PORT.db), false);
+  });
+
+  test('a connection established before a reload carries traffic after the table is replaced', async () => {
+    const agent = start('closed');
+    await enforcing(agent);
+    // One TCP connection from api to db: a request now, another when told on stdin.
+    const client = lab.spawn('api', process.execPath, [
+      '-e',
+      `const s = require('node:net').connect(${PORT.db}, '${LAB.hosts.db}', () => s.write('GET / HTTP/1.1\\r\\nHost: db\\r\\n\\r\\n'));
+       s.on('data', () => console.log('answered'));
+       s.on('close', () => console.log('closed'));
+       process.stdin.on('data', () => s.write('GET / HTTP/1.1\\r\\nHost: db\\r\\n\\r\\n'));`,
+    ]);
+    let said = '';
+    client.stdout?.setEncoding('utf8').on('data', (t: string) => (said += t));
+    const answers = (): number => said.split('answered').length - 1;
+    await agent.waitFor('the first answer', () => answers() >= 1, 5000);
+    const reloads = agent.messages.filter((m) => m.includes('reloaded')).length;
+    agent.child.kill('SIGHUP');
+    await agent.waitFor('"reloaded" message', () => agent.messages.filter((m) => m.includes('reloaded')).length > reloads);
+    client.stdin?.write('again\n');
+    await agent.waitFor('the answer after the reload', () => answers() >= 2, 5000);
+    assert.equal(said.includes('closed'), false);
+    client.kill('SIGTERM');
   });
 
   test('kill -9 of an agent that fails closed leaves the table blocking, and a restart takes over', async () => {
