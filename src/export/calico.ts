@@ -124,8 +124,12 @@ export function writeCalico(policy: Policy, _inventory: Inventory, _compiled: Co
     return out;
   };
 
+  for (const rule of policy.rules) {
+    if (rule.disabled !== true && rule.applications.length > 0) {
+      losses.push(ruleLoss(rule, `applications ${applicationList(rule.applications)} dropped: Calico policies are L3/L4 without its application layer, the ports are ${rule.action === 'allow' ? 'allowed' : 'denied'} for any application`));
+    }
+  }
   for (const rule of rules) {
-    if (rule.applications.length > 0) losses.push(ruleLoss(rule, `applications ${applicationList(rule.applications)} dropped: Calico policies are L3/L4 without its application layer, the ports are ${rule.action === 'allow' ? 'allowed' : 'denied'} for any application`));
     const ports = portClauses(rule);
     for (const direction of ['ingress', 'egress'] as const) {
       const own = direction === 'ingress' ? rule.to : rule.from;

@@ -6,20 +6,22 @@ import type { Inventory } from '../model/workload.js';
 import type { CompiledPolicy } from '../policy/compile.js';
 import { writeCalico } from './calico.js';
 import { writeCilium } from './cilium.js';
+import { writeIstio } from './istio.js';
 import { writeNeuVector } from './neuvector.js';
 import { writeNetworkPolicies, type ExportResult } from './networkpolicy.js';
-import type { Target } from './report.js';
+import { distinctLosses, type Target } from './report.js';
 import { validateManifests } from './validate.js';
 
 export type { ExportResult } from './networkpolicy.js';
 
 type Writer = (policy: Policy, inventory: Inventory, compiled: CompiledPolicy) => ExportResult;
 
-const WRITERS: Partial<Record<Target, Writer>> = {
+const WRITERS: Record<Target, Writer> = {
   networkpolicy: writeNetworkPolicies,
   neuvector: writeNeuVector,
   cilium: writeCilium,
   calico: writeCalico,
+  istio: writeIstio,
 };
 
 /** Thrown when a writer produced a manifest its API would refuse: a bug in the writer, not in the input. */
@@ -31,10 +33,8 @@ export class InvalidManifestError extends Error {
 }
 
 export function exportPolicy(target: Target, policy: Policy, inventory: Inventory, compiled: CompiledPolicy): ExportResult {
-  const writer = WRITERS[target];
-  if (writer === undefined) throw new Error(`no writer for ${target}`);
-  const result = writer(policy, inventory, compiled);
+  const result = WRITERS[target](policy, inventory, compiled);
   const problems = validateManifests(result.manifests);
   if (problems.length > 0) throw new InvalidManifestError(problems);
-  return result;
+  return { manifests: result.manifests, losses: distinctLosses(result.losses) };
 }

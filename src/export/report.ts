@@ -37,3 +37,14 @@ export function applicationName(name: string): string {
 export function applicationList(names: readonly string[]): string {
   return `[${names.map(applicationName).join(', ')}]`;
 }
+
+/** Each loss once, in the order first reported: a group met through several rules is one loss. */
+export function distinctLosses(losses: readonly Loss[]): Loss[] {
+  const seen = new Set<string>();
+  return losses.filter((l) => {
+    const key = formatLoss(l);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
