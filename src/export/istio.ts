@@ -118,6 +118,8 @@ export function writeIstio(policy: Policy, _inventory: Inventory, _compiled: Com
   for (const rule of rules) {
     const nonHttp = rule.applications.filter((a) => !HTTP_APPLICATIONS.has(a));
     if (nonHttp.length > 0) losses.push(ruleLoss(rule, `applications ${applicationList(nonHttp)} dropped: Istio authorizes them as TCP by port only`));
+    const into = rule.to.flatMap((to) => targetsOf(to, rule));
+    if (into.length === 0) continue;
     const from = rule.from.map((f) => sources(f, rule));
     const anySource = from.some((f) => f === undefined);
     const clauses = from.flatMap((f) => f ?? []);
@@ -128,7 +130,7 @@ export function writeIstio(policy: Policy, _inventory: Inventory, _compiled: Com
       ...(anySource ? {} : { from: clauses.map((source) => ({ source })) }),
       ...(listed !== undefined ? { to: [{ operation: { ports: listed } }] } : {}),
     };
-    for (const to of rule.to) for (const t of targetsOf(to, rule)) t.rules[rule.action === 'allow' ? 'ALLOW' : 'DENY'].push(entry);
+    for (const t of into) t.rules[rule.action === 'allow' ? 'ALLOW' : 'DENY'].push(entry);
   }
   for (const rule of rules) {
     if (rule.action !== 'deny') continue;
