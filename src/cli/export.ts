@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { choice, loadAnalysisInputs } from './analyze.js';
 import { setExitCode } from './commands.js';
 import { EXIT_FAILED, EXIT_OK, UsageError } from './errors.js';
-import { exportPolicy } from '../export/export.js';
+import { exportPolicy, InvalidManifestError } from '../export/export.js';
 import { manifestsToYaml, writeManifestDir } from '../export/manifest.js';
 import { formatLoss, TARGETS } from '../export/report.js';
 import { formatDifference, verifyNetworkPolicies } from '../export/verify.js';
@@ -30,7 +30,14 @@ async function runExport(options: ExportOptions): Promise<void> {
   if (options.verify === true && target !== 'networkpolicy') throw new UsageError('export: --verify works with --to networkpolicy only');
   const { policy, inventory } = await loadAnalysisInputs('export', options.policy, options.inventory);
   const compiled = compile(policy, inventory);
-  const result = exportPolicy(target, policy, inventory, compiled);
+  let result;
+  try {
+    result = exportPolicy(target, policy, inventory, compiled);
+  } catch (e) {
+    // Nothing is written when a manifest fails its schema: a cluster must never get half an export.
+    if (e instanceof InvalidManifestError) throw new UsageError(`export: ${e.message}`, EXIT_FAILED);
+    throw e;
+  }
 
   if (options.output === undefined) process.stdout.write(manifestsToYaml(result.manifests));
   else if (SINGLE_FILE.test(options.output)) writeFileSync(options.output, manifestsToYaml(result.manifests));

@@ -1,0 +1,72 @@
+// `palisade export` end to end, in-process: what goes to stdout, stderr and files, and the exit codes.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { run } from '../policy/analyze/cli.js';
+
+const SHOP = ['--policy', 'examples/shop/policy', '--inventory', 'examples/shop/inventory.yaml'];
+
+function withDir(body: (dir: string) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'palisade-export-'));
+  return body(dir).finally(() => rmSync(dir, { recursive: true, force: true }));
+}
+
+test('export --to networkpolicy --verify prints the manifests, the report, and proves them on the shop', async () => {
+  const r = await run(['export', ...SHOP, '--to', 'networkpolicy', '--verify']);
+  assert.equal(r.code, 0, r.stderr);
+  const docs = parseAllDocuments(r.stdout).map((d) => d.toJS() as { kind: string });
+  assert.equal(docs.length, 8);
+  assert.ok(docs.every((d) => d.kind === 'NetworkPolicy'));
+  assert.match(r.stderr, /^18 constraints of the policy cannot be expressed in networkpolicy:\n/);
+  assert.ok(r.stderr.includes('examples/shop/policy/10-data.yaml:29: rule orders-to-postgres: applications [PostgreSQL] dropped: NetworkPolicy is L3/L4'), r.stderr);
+  assert.match(r.stderr, /verify: the NetworkPolicies allow exactly the policy's enforced L3\/L4 connectivity \(\d+ pairs compared\)\n$/);
+});
+
+test('--output DIR writes one file per object and --report FILE takes the report off stderr', async () => {
+  await withDir(async (dir) => {
+    const out = join(dir, 'manifests');
+    const report = join(dir, 'report.txt');
+    const r = await run(['export', ...SHOP, '--to', 'cilium', '--output', out, '--report', report]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, '');
+    assert.equal(r.stderr, '');
+    assert.ok(readdirSync(out).includes('ciliumnetworkpolicy-messaging-palisade-rabbitmq.yaml'), readdirSync(out).join(' '));
+    assert.match(readFileSync(report, 'utf8'), /cannot be expressed in cilium:\n/);
+  });
+});
+
+test('--output FILE.yaml writes one YAML stream', async () => {
+  await withDir(async (dir) => {
+    const file = join(dir, 'nv.yaml');
+    const r = await run(['export', ...SHOP, '--to', 'neuvector', '--output', file]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(parseAllDocuments(readFileSync(file, 'utf8')).length > 5);
+  });
+});
+
+test('an unknown target exits 2 naming the targets', async () => {
+  const r = await run(['export', ...SHOP, '--to', 'iptables']);
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr, 'palisade: export: unknown --to "iptables" (expected networkpolicy, cilium, calico, istio or neuvector)\n');
+});
+
+test('--verify with another target than networkpolicy exits 2 before writing anything', async () => {
+  await withDir(async (dir) => {
+    const file = join(dir, 'out.yaml');
+    const r = await run(['export', ...SHOP, '--to', 'calico', '--verify', '--output', file]);
+    assert.equal(r.code, 2);
+    assert.equal(r.stderr, 'palisade: export: --verify works with --to networkpolicy only\n');
+    assert.equal(existsSync(file), false);
+  });
+});
+
+test('a policy that does not load exits 2 with its errors and no manifests', async () => {
+  const r = await run(['export', '--policy', 'examples/shop/policy/00-shop.yaml', 'examples/nowhere.yaml', '--inventory', 'examples/shop/inventory.yaml', '--to', 'istio']);
+  assert.equal(r.code, 2);
+  assert.equal(r.stdout, '');
+  assert.match(r.stderr, /examples\/nowhere\.yaml.*cannot read/);
+});
