@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { registerAgent } from './agent.js';
 import { registerAnalyze } from './analyze.js';
 import { registerCheck } from './check.js';
+import { registerDemo } from './demo.js';
 import { registerDiff } from './diff.js';
 import { registerExport } from './export.js';
 import { registerCapture } from './capture.js';
@@ -21,6 +22,7 @@ export const commands: RegisterCommand[] = [
   registerAgent,
   registerAnalyze,
   registerCheck,
+  registerDemo,
   registerDiff,
   registerExport,
   registerInspect,
