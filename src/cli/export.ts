@@ -1,18 +1,23 @@
 // `palisade export --to TARGET`: a Palisade policy as the manifests of another enforcer
 // (Kubernetes NetworkPolicy, Cilium, Calico, Istio, NeuVector), with a report of what the target
 // cannot express; `--verify` reads a NetworkPolicy export back and proves it allows exactly what
-// the policy enforces on the inventory. The work happens in src/export.
+// the policy enforces on the inventory. `palisade import --from neuvector` reads NeuVector rules
+// back into a Palisade policy document. The work happens in src/export.
 
-import { writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { choice, loadAnalysisInputs } from './analyze.js';
 import { setExitCode } from './commands.js';
 import { EXIT_FAILED, EXIT_OK, UsageError } from './errors.js';
 import { exportPolicy, InvalidManifestError } from '../export/export.js';
+import { readManifestDir, readManifestText } from '../export/kubernetes/manifests.js';
+import { formatProblem, hasErrors, type Problem } from '../export/kubernetes/problems.js';
+import { readNeuVector } from '../export/neuvector-read.js';
 import { manifestsToYaml, writeManifestDir } from '../export/manifest.js';
 import { formatLoss, TARGETS } from '../export/report.js';
 import { formatDifference, verifyNetworkPolicies } from '../export/verify.js';
 import { compile } from '../policy/compile.js';
+import { writePolicyText } from '../policy/document/write.js';
 
 interface ExportOptions {
   policy: string[];
@@ -62,7 +67,47 @@ async function runExport(options: ExportOptions): Promise<void> {
   setExitCode(EXIT_FAILED);
 }
 
+const IMPORT_SOURCES = ['neuvector'] as const;
+
+interface ImportOptions {
+  from: string;
+  output?: string;
+  name: string;
+}
+
+function runImport(path: string, options: ImportOptions): void {
+  choice('import', '--from', options.from, IMPORT_SOURCES);
+  const problems: Problem[] = [];
+  let isDir: boolean;
+  try {
+    isDir = statSync(path).isDirectory();
+  } catch {
+    throw new UsageError(`import: cannot read ${path}`);
+  }
+  const objects = isDir ? readManifestDir(path, problems) : readManifestText(path, readFileSync(path, 'utf8'), problems);
+  const policy = readNeuVector(objects, problems);
+  for (const p of problems) process.stderr.write(`palisade: ${formatProblem(p)}\n`);
+  if (hasErrors(problems)) throw new UsageError(`import: ${path} has errors; nothing was imported`);
+  const text = writePolicyText({
+    name: options.name,
+    header: [`Imported from NeuVector rules in ${path} by palisade import.`],
+    groups: policy.groups.map((group) => ({ group })),
+    rules: policy.rules.map((rule) => ({ rule })),
+  });
+  if (options.output === undefined) process.stdout.write(text);
+  else writeFileSync(options.output, text);
+  setExitCode(EXIT_OK);
+}
+
 export function registerExport(program: Command): void {
+  program
+    .command('import')
+    .description('Read another enforcer\'s rules back as a Palisade policy document.')
+    .argument('<path>', 'a manifest file or a directory of them')
+    .requiredOption('--from <source>', IMPORT_SOURCES.join(', '))
+    .option('--output <file>', 'write the policy document here; default stdout')
+    .option('--name <name>', 'name of the policy document', 'imported')
+    .action((path: string, options: ImportOptions) => runImport(path, options));
   program
     .command('export')
     .description('Write a policy as another enforcer\'s manifests, with a report of what that target cannot express.')

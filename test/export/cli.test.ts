@@ -2,7 +2,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -69,4 +69,30 @@ test('a policy that does not load exits 2 with its errors and no manifests', asy
   assert.equal(r.code, 2);
   assert.equal(r.stdout, '');
   assert.match(r.stderr, /examples\/nowhere\.yaml.*cannot read/);
+});
+
+test('import --from neuvector reads an export back as a policy document that loads cleanly', async () => {
+  await withDir(async (dir) => {
+    const nv = join(dir, 'nv.yaml');
+    const back = join(dir, 'imported.yaml');
+    assert.equal((await run(['export', ...SHOP, '--to', 'neuvector', '--output', nv, '--report', join(dir, 'report.txt')])).code, 0);
+    const r = await run(['import', '--from', 'neuvector', nv, '--output', back]);
+    assert.equal(r.code, 0, r.stderr);
+    const { loadPolicy } = await import('../../src/policy/document/load.js');
+    const { policy, diagnostics } = await loadPolicy([back]);
+    assert.deepEqual(diagnostics.filter((d) => d.severity === 'error'), []);
+    // The two rules through `any` have no NeuVector form; the other ten come back.
+    assert.deepEqual(policy.rules.map((rule) => rule.id).sort(), ['api-to-orders', 'api-to-redis', 'dns', 'internet-to-web', 'orders-to-payments', 'orders-to-postgres', 'orders-to-rabbitmq', 'payments-to-provider', 'payments-to-rabbitmq', 'web-to-api'].sort());
+  });
+});
+
+test('import of a NeuVector file with errors exits 2 naming the file and field', async () => {
+  await withDir(async (dir) => {
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, 'apiVersion: neuvector.com/v1\nkind: NvClusterSecurityRule\nmetadata: { name: bad }\nspec:\n  target:\n    selector: { name: web, criteria: [] }\n  ingress:\n    - { name: r, action: maybe, selector: { name: external } }\n');
+    const r = await run(['import', '--from', 'neuvector', file]);
+    assert.equal(r.code, 2);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /bad\.yaml:8:\d+: NvClusterSecurityRule bad: spec\.ingress\[0\]\.action: must be allow or deny\n/);
+  });
 });
