@@ -19,6 +19,7 @@ import {
   type ObjectRef,
   type PolicyPeer,
 } from './resources.js';
+import { matchSelectors } from './selection.js';
 import { matchesSelector } from './selector.js';
 
 export interface Cluster {
@@ -110,35 +111,47 @@ export function peerMatchesPod(
  * on which pod stands for the owner, and the input is refused.
  */
 function checkMembersAlike(cluster: Cluster, problems: Problem[]): void {
-  workloads: for (const w of cluster.workloads) {
-    if (w.members.length < 2) continue;
-    const ns = cluster.namespaces.get(w.namespace) as ClusterNamespace;
-    const first = w.members[0];
-    for (const policy of cluster.policies) {
-      const tests: { field: string; test: (labels: Labels) => boolean }[] = [
-        { field: 'spec.podSelector', test: (labels) => policySelects(policy, w.namespace, labels) },
-      ];
-      for (const rule of [...policy.ingress, ...policy.egress]) {
-        for (const peer of rule.peers ?? []) tests.push({ field: peer.field, test: (labels) => peerMatchesPod(peer, policy, ns, labels) });
-      }
-      for (const { field, test } of tests) {
-        const expected = test(first.labels);
-        const other = w.members.find((m) => test(m.labels) !== expected);
-        if (other === undefined) continue;
-        const [yes, no] = expected ? [first, other] : [other, first];
-        problems.push({
-          severity: 'error',
-          file: policy.ref.file,
-          ...(policy.locate(field) ?? { line: policy.ref.line }),
-          object: describeObject(policy.ref),
-          field,
-          message:
-            `Found Pods of the same owner workload \`${w.namespace}/${w.name}\` and with differences in their labels, ` +
-            `while a network policy contains selectors impacted by this gap. The selector matches ${describeObject(yes.ref)} ` +
-            `(${yes.ref.file}) but not ${describeObject(no.ref)} (${no.ref.file}).`,
-        });
-        continue workloads;
-      }
+  const owners = cluster.workloads.filter((w) => w.members.length > 1);
+  const { passed } = matchSelectors(
+    cluster,
+    owners.flatMap((w) => w.members.map((m) => ({ namespace: w.namespace, labels: m.labels }))),
+  );
+  let pod = 0;
+  for (const w of owners) {
+    const seen = passed.slice(pod, pod + w.members.length).map((selectors) => selectors.join(','));
+    pod += w.members.length;
+    if (seen.some((selectors) => selectors !== seen[0])) reportMembersDiffer(cluster, w, problems);
+  }
+}
+
+/** The first selector, in policy order, that tells two pods of `w` apart, as an error. */
+function reportMembersDiffer(cluster: Cluster, w: ClusterWorkload, problems: Problem[]): void {
+  const ns = cluster.namespaces.get(w.namespace) as ClusterNamespace;
+  const first = w.members[0];
+  for (const policy of cluster.policies) {
+    const tests: { field: string; test: (labels: Labels) => boolean }[] = [
+      { field: 'spec.podSelector', test: (labels) => policySelects(policy, w.namespace, labels) },
+    ];
+    for (const rule of [...policy.ingress, ...policy.egress]) {
+      for (const peer of rule.peers ?? []) tests.push({ field: peer.field, test: (labels) => peerMatchesPod(peer, policy, ns, labels) });
+    }
+    for (const { field, test } of tests) {
+      const expected = test(first.labels);
+      const other = w.members.find((m) => test(m.labels) !== expected);
+      if (other === undefined) continue;
+      const [yes, no] = expected ? [first, other] : [other, first];
+      problems.push({
+        severity: 'error',
+        file: policy.ref.file,
+        ...(policy.locate(field) ?? { line: policy.ref.line }),
+        object: describeObject(policy.ref),
+        field,
+        message:
+          `Found Pods of the same owner workload \`${w.namespace}/${w.name}\` and with differences in their labels, ` +
+          `while a network policy contains selectors impacted by this gap. The selector matches ${describeObject(yes.ref)} ` +
+          `(${yes.ref.file}) but not ${describeObject(no.ref)} (${no.ref.file}).`,
+      });
+      return;
     }
   }
 }

@@ -89,6 +89,15 @@ test('pods of one owner whose labels a selector tells apart are refused', () => 
   assert.match(errors[0] as string, /matches Pod default\/a \(test\.yaml\) but not Pod default\/b/);
 });
 
+test('pods of one owner told apart only by a rule peer of a policy elsewhere are refused, naming that peer', () => {
+  const owned = '  ownerReferences: [{kind: ReplicaSet, name: rs, controller: true}]\n';
+  const peers = '  podSelector: {}\n  ingress:\n  - from:\n    - ipBlock: {cidr: 10.0.0.0/8}\n    - namespaceSelector: {}\n      podSelector: {matchLabels: {app: b}}';
+  const errors = errorsOf(pod('a', owned) + pod('b', owned) + policy('open', '  podSelector: {}') + policy('p', peers, 'other'));
+  assert.equal(errors.length, 1);
+  assert.match(errors[0] as string, /NetworkPolicy other\/p: spec\.ingress\[0\]\.from\[1\]: Found Pods of the same owner workload `default\/rs`/);
+  assert.match(errors[0] as string, /matches Pod default\/b \(test\.yaml\) but not Pod default\/a/);
+});
+
 test('pods of one owner whose labels differ only where no selector looks are accepted', () => {
   const owned = '  ownerReferences: [{kind: ReplicaSet, name: rs, controller: true}]\n';
   assert.deepEqual(errorsOf(pod('a', owned) + pod('b', owned) + policy('p', '  podSelector: {matchExpressions: [{key: app, operator: Exists}]}')), []);
