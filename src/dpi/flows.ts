@@ -18,11 +18,31 @@ export interface InspectOptions {
 
 const TRANSPORTS: Partial<Record<IpProto, Transport>> = { tcp: 'tcp', udp: 'udp', sctp: 'sctp' };
 
-const iso = (us: number): string => new Date(Math.floor(us / 1000)).toISOString();
+/**
+ * ISO 8601 text of packet times (microseconds). The sessions of a capture end close together, so
+ * the date and time up to the second is formatted once per second and only the milliseconds vary.
+ */
+class IsoClock {
+  private second = Number.NaN;
+  /** `YYYY-MM-DDTHH:MM:SS.` of `second`. */
+  private head = '';
+
+  format(us: number): string {
+    const ms = Math.floor(us / 1000);
+    const second = Math.floor(ms / 1000);
+    if (second !== this.second) {
+      this.head = new Date(second * 1000).toISOString().slice(0, -4);
+      this.second = second;
+    }
+    const frac = ms - second * 1000;
+    return `${this.head}${frac < 10 ? '00' : frac < 100 ? '0' : ''}${frac}Z`;
+  }
+}
 
 /** A SessionSink that identifies each session and hands a Flow to `onFlow` when it ends. */
 export class FlowBuilder implements SessionSink {
   private readonly limits: IdentifierLimits;
+  private readonly clock = new IsoClock();
   readonly dns: DnsNames;
 
   constructor(private readonly onFlow: (flow: Flow) => void, opts: InspectOptions = {}) {
@@ -53,8 +73,8 @@ export class FlowBuilder implements SessionSink {
     if (meta.dnsAnswers) this.dns.learn(meta.dnsAnswers);
     const flow: Flow = {
       id: `${s.id}`,
-      firstSeen: iso(s.firstTs),
-      lastSeen: iso(s.lastTs),
+      firstSeen: this.clock.format(s.firstTs),
+      lastSeen: this.clock.format(s.lastTs),
       ipProto: s.ipProto,
       client: { ip: s.client.ip, port: s.client.port },
       server: { ip: s.server.ip, port: s.server.port },
