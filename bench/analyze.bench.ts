@@ -1,8 +1,9 @@
 // Analysis at cluster scale: 5,000 workloads in 500 services, 5,000 rules. Measures symbolic
 // reachability (every class pair), exposure (transitive closure and ranking) and `palisade
 // check`-style assertions, then the Kubernetes NetworkPolicy import (src/export/kubernetes) of a
-// cluster of the same size, with a policy per service and with a policy per workload. Goal: each
-// under 5 s. Figures go to docs/BENCHMARKS.md.
+// cluster of the same size: Deployments with a policy per service or per workload, and Pods of
+// ReplicaSets (so assembling checks that an owner's pods look alike). Goal: each under 5 s.
+// Figures go to docs/BENCHMARKS.md.
 
 import type { Group, Mode, Policy, PortRange, Rule } from '../src/model/policy.js';
 import type { Inventory, Namespace, Workload } from '../src/model/workload.js';
@@ -124,11 +125,26 @@ function workloadManifests(workloads: number, withPorts: boolean): string[] {
   return docs;
 }
 
+/**
+ * The namespaces and the pods of a ReplicaSet per service, 10 each, as `kubectl get pods` lists
+ * them: every pod carries its own name label, which no selector reads.
+ */
+function podManifests(pods: number): string[] {
+  const services = Math.max(1, Math.round(pods / 10));
+  const docs: string[] = [];
+  for (let n = 0; n < NAMESPACES; n++) docs.push(`apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ns${n}\n  labels: { team: t${n % 10} }`);
+  for (let i = 0; i < pods; i++) {
+    const svc = i % services;
+    docs.push(`apiVersion: v1\nkind: Pod\nmetadata:\n  name: svc${svc}-${i}\n  namespace: ${nsOf(svc)}\n  labels: { app: svc${svc}, pod: p${i} }\n  ownerReferences: [{ kind: ReplicaSet, name: svc${svc}, controller: true }]\nspec:\n  containers: [{ name: c, image: "svc${svc}:1" }]`);
+  }
+  return docs;
+}
+
 /** A NetworkPolicy per service, each with ingress rules from single services. */
-function perServiceManifests(workloads: number): string {
+function perServiceManifests(workloads: number, workloadDocs: string[] = workloadManifests(workloads, false)): string {
   const services = Math.max(1, Math.round(workloads / 10));
   const rulesPerPolicy = Math.max(1, Math.round(RULES / SERVICES));
-  const docs = workloadManifests(workloads, false);
+  const docs = [...workloadDocs];
   for (let s = 0; s < services; s++) {
     const ingress: string[] = [];
     for (let r = 0; r < rulesPerPolicy; r++) {
@@ -180,6 +196,7 @@ for (const size of K8S_SIZES) {
   console.log(`Kubernetes NetworkPolicy import: ${size} Deployments, ${services} NetworkPolicies with ${services * Math.max(1, Math.round(RULES / SERVICES))} ingress rules`);
   importCluster(text);
 }
-const text = perWorkloadManifests(WORKLOADS);
 console.log(`Kubernetes NetworkPolicy import: ${WORKLOADS} Deployments, ${WORKLOADS} NetworkPolicies (one per Deployment) with an ingress and an egress rule each`);
-importCluster(text);
+importCluster(perWorkloadManifests(WORKLOADS));
+console.log(`Kubernetes NetworkPolicy import: ${WORKLOADS} Pods of ${SERVICES} ReplicaSets, ${SERVICES} NetworkPolicies with ${RULES} ingress rules`);
+importCluster(perServiceManifests(WORKLOADS, podManifests(WORKLOADS)));
