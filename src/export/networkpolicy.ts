@@ -1,7 +1,9 @@
-// Palisade policy → Kubernetes NetworkPolicies (networking.k8s.io/v1). NetworkPolicy is allow-only
-// and a union, so deny rules, priorities and modes cannot be said directly: the writer computes,
-// on the inventory, what each workload may send and receive once everything is enforced
-// (enforced.ts) and writes exactly that per workload, with a loss line for everything dropped.
+// Palisade policy → Kubernetes NetworkPolicies (networking.k8s.io/v1). A policy of allows over
+// label, namespace and address groups is written rule by rule (networkpolicy-rules.ts). NetworkPolicy
+// is allow-only and a union, so deny rules, priorities and selectors it lacks cannot be said
+// directly: then the writer computes, on the inventory, what each workload may send and receive
+// once everything is enforced (enforced.ts) and writes exactly that per workload. Either way a
+// loss line names everything dropped.
 
 import { rangeToCidrs, type IpRange } from '../model/address.js';
 import type { Policy, Rule } from '../model/policy.js';
@@ -12,6 +14,7 @@ import { formatConnections, isAll, PROTOCOLS, union, noConnections, type Connect
 import { NAMESPACE_NAME_LABEL } from './kubernetes/resources.js';
 import { enforcedCells, exportPeers, groupsByName, hasPerimeter, isWholeSpace, l4Connections, type ExportPeer } from './enforced.js';
 import { MANAGED_BY, objectName, uniqueNames, type Manifest } from './manifest.js';
+import { writeRulePolicies, untranslatable } from './networkpolicy-rules.js';
 import { applicationList, groupLoss, ruleLoss, type Loss } from './report.js';
 
 export interface ExportResult {
@@ -174,8 +177,16 @@ function losses(policy: Policy, rules: readonly Rule[]): Loss[] {
   return out;
 }
 
-/** One NetworkPolicy per set of indistinguishable workloads, isolating it both ways. */
 export function writeNetworkPolicies(policy: Policy, inventory: Inventory, compiled: CompiledPolicy): ExportResult {
+  const reason = untranslatable(policy, inventory);
+  if (reason === undefined) return { manifests: writeRulePolicies(policy, inventory), losses: losses(policy, policy.rules.filter((r) => r.disabled !== true)) };
+  const result = writeEnforcedAllowSets(policy, inventory, compiled);
+  result.losses.push({ subject: 'policy', message: `${reason} cannot be written rule by rule: exported as what each workload of this inventory may send and receive, selected by its labels` });
+  return result;
+}
+
+/** One NetworkPolicy per set of indistinguishable workloads, isolating it both ways. */
+export function writeEnforcedAllowSets(policy: Policy, inventory: Inventory, compiled: CompiledPolicy): ExportResult {
   const peers = exportPeers(policy, inventory, compiled);
   const workloads = peers.filter((p): p is ExportPeer & { kind: 'workload' } => p.kind === 'workload');
   const addresses = peers.filter((p): p is ExportPeer & { kind: 'address' } => p.kind === 'address');

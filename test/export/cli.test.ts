@@ -21,7 +21,7 @@ test('export --to networkpolicy --verify prints the manifests, the report, and p
   const docs = parseAllDocuments(r.stdout).map((d) => d.toJS() as { kind: string });
   assert.equal(docs.length, 8);
   assert.ok(docs.every((d) => d.kind === 'NetworkPolicy'));
-  assert.match(r.stderr, /^18 constraints of the policy cannot be expressed in networkpolicy:\n/);
+  assert.match(r.stderr, /^19 constraints of the policy cannot be expressed in networkpolicy:\n/);
   assert.ok(r.stderr.includes('examples/shop/policy/10-data.yaml:29: rule orders-to-postgres: applications [PostgreSQL] dropped: NetworkPolicy is L3/L4'), r.stderr);
   assert.match(r.stderr, /verify: the NetworkPolicies allow exactly the policy's enforced L3\/L4 connectivity \(\d+ pairs compared\)\n$/);
 });

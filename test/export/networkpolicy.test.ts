@@ -3,9 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compile } from '../../src/policy/compile.js';
-import { writeNetworkPolicies } from '../../src/export/networkpolicy.js';
+import { writeEnforcedAllowSets, writeNetworkPolicies } from '../../src/export/networkpolicy.js';
 import { validateManifests } from '../../src/export/validate.js';
-import { formatLoss } from '../../src/export/report.js';
+import { formatLoss, type Loss } from '../../src/export/report.js';
 import type { Manifest } from '../../src/export/manifest.js';
 import type { Policy } from '../../src/model/policy.js';
 import type { Inventory } from '../../src/model/workload.js';
@@ -18,9 +18,57 @@ function exportOf(p: Policy, inv: Inventory): ReturnType<typeof writeNetworkPoli
 const shop = inventory([workload('web', '10.0.0.1'), workload('api', '10.0.0.2')], { namespaces: [{ name: 'shop', labels: {} }] });
 const managed = { 'app.kubernetes.io/managed-by': 'palisade' };
 
-test('an allow rule between two workloads becomes egress on the client and ingress on the server', () => {
+test('an allow-only policy is written rule by rule: a default deny, then each rule at both ends', () => {
+  const p = policy([group('web', [app('web')]), group('api', [app('api'), { kind: 'namespace', name: 'shop' }])], [rule('web-to-api', 'web', 'api', { ports: [tcp(8080)] })]);
+  const { manifests, losses } = exportOf(p, shop);
+  const ports = [{ protocol: 'TCP', port: 8080 }];
+  const expected: Manifest[] = [
+    {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name: 'palisade-default-deny', namespace: 'shop', labels: managed },
+      spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
+    },
+    {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name: 'palisade-web-to-api-ingress', namespace: 'shop', labels: managed },
+      spec: { podSelector: { matchLabels: { app: 'api' } }, policyTypes: ['Ingress'], ingress: [{ from: [{ namespaceSelector: {}, podSelector: { matchLabels: { app: 'web' } } }], ports }] },
+    },
+    {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name: 'palisade-web-to-api-egress', namespace: 'shop', labels: managed },
+      spec: {
+        podSelector: { matchLabels: { app: 'web' } },
+        policyTypes: ['Egress'],
+        egress: [{ to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'shop' } }, podSelector: { matchLabels: { app: 'api' } } }], ports }],
+      },
+    },
+  ];
+  assert.deepEqual(manifests, expected);
+  assert.deepEqual(losses, []);
+});
+
+test('a policy with a deny is written as each workload\'s allow set, and the report says why', () => {
+  const p = policy([group('web', [app('web')]), group('api', [app('api')])], [rule('web-to-api', 'web', 'api', { ports: [tcp(8080)] }), rule('no', 'api', 'web', { action: 'deny' })]);
+  const { manifests, losses } = exportOf(p, shop);
+  assert.deepEqual(
+    manifests.map((m) => [m.metadata.name, m.spec['podSelector'], m.spec['policyTypes']]),
+    [
+      ['palisade-web', { matchLabels: { app: 'web' } }, ['Ingress', 'Egress']],
+      ['palisade-api', { matchLabels: { app: 'api' } }, ['Ingress', 'Egress']],
+    ],
+  );
+  assert.equal(
+    formatLoss(losses[losses.length - 1] as Loss),
+    'policy: deny rules [no] cannot be written rule by rule: exported as what each workload of this inventory may send and receive, selected by its labels',
+  );
+});
+
+test('written as allow sets, a workload becomes egress on the client and ingress on the server', () => {
   const p = policy([group('web', [app('web')]), group('api', [app('api')])], [rule('web-to-api', 'web', 'api', { ports: [tcp(8080)] })]);
-  const { manifests } = exportOf(p, shop);
+  const { manifests } = writeEnforcedAllowSets(p, shop, compile(p, shop));
   const expected: Manifest[] = [
     {
       apiVersion: 'networking.k8s.io/v1',
@@ -76,19 +124,20 @@ test('external addresses become ipBlocks, the whole space with excepts when that
   ]);
 });
 
-test('a workload whose labels another one extends is selected with DoesNotExist on the extra key', () => {
+test('written as allow sets, a workload whose labels another one extends is selected with DoesNotExist on the extra key', () => {
   const inv = inventory([workload('web', '10.0.0.1'), workload('web-canary', '10.0.0.3', { labels: { app: 'web', track: 'canary' } })]);
-  const { manifests } = exportOf(policy([], []), inv);
+  const p = policy([], []);
+  const { manifests } = writeEnforcedAllowSets(p, inv, compile(p, inv));
   assert.deepEqual(
     manifests.map((m) => m.spec['podSelector']),
     [{ matchLabels: { app: 'web' }, matchExpressions: [{ key: 'track', operator: 'DoesNotExist' }] }, { matchLabels: { app: 'web', track: 'canary' } }],
   );
 });
 
-test('a rule without ports allowing everything has no ports, and a peer namespace is selected by its name', () => {
+test('written as allow sets, everything allowed has no ports, and a whole peer namespace is selected by its name', () => {
   const inv = inventory([workload('web', '10.0.0.1'), workload('db', '10.0.0.9', { namespace: 'data' })]);
   const p = policy([group('web', [app('web')]), group('data', [{ kind: 'namespace', name: 'data' }])], [rule('all', 'web', 'data')]);
-  const web = exportOf(p, inv).manifests.find((m) => m.metadata.name === 'palisade-web') as Manifest;
+  const web = writeEnforcedAllowSets(p, inv, compile(p, inv)).manifests.find((m) => m.metadata.name === 'palisade-web') as Manifest;
   assert.deepEqual(web.spec['egress'], [{ to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'data' } } }] }]);
 });
 
@@ -115,6 +164,7 @@ test('the report names every application, ICMP port, deny, fqdn, image criterion
     'group db: image postgres:* has no label equivalent: its workloads on this inventory are selected by their labels, new ones are not covered',
     'group stripe: fqdn api.stripe.example dropped: NetworkPolicy has no DNS names, nothing is allowed to or from them',
     'policy: default mode discover has no NetworkPolicy equivalent: every workload is isolated (protect)',
+    'policy: deny rules [no-stripe] cannot be written rule by rule: exported as what each workload of this inventory may send and receive, selected by its labels',
   ]);
 });
 

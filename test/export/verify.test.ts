@@ -45,3 +45,17 @@ test('random policies with denies, priorities, address, node and image groups ex
     { numRuns: 300 },
   );
 });
+
+test('random allow-only policies over labels and namespaces export rule by rule, exactly (property)', () => {
+  const policies = arbitraryPolicy({ extended: false, deny: false, reserved: ['any', 'workloads', 'external', 'nodes'], modes: false, applications: ['http'] });
+  fc.assert(
+    fc.property(policies, arbitraryInventory, (policy, inventory) => {
+      const compiled = compile(policy, inventory);
+      const { manifests } = writeNetworkPolicies(policy, inventory, compiled);
+      assert.ok(manifests.some((m) => m.metadata.name === 'palisade-default-deny'), 'written rule by rule');
+      const { differences } = verifyNetworkPolicies(policy, inventory, compiled, manifests);
+      assert.deepEqual(differences.map(formatDifference), []);
+    }),
+    { numRuns: 300 },
+  );
+});
