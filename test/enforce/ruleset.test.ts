@@ -205,3 +205,17 @@ test('log tags map back to rule ids, and an id unsafe in a log prefix is logged 
   assert.equal(r.tags.get('r0'), 'x"y');
   assert.match(r.text, /log prefix "pal:r0:drop"/);
 });
+
+test('a group with a selector without criteria holds every address of both families', () => {
+  const everyone = { name: 'everyone', selectors: [{ criteria: [] }] };
+  const r = ruleset(policy([...groups(), everyone], [rule('all', 'web', 'everyone')], 'discover'), shop);
+  const line = chainLines(r, 'forward')[1] as string;
+  assert.deepEqual(elements(r, `${setOn(line, 'daddr')}_v4`), ['0.0.0.0-255.255.255.255']);
+  assert.deepEqual(elements(r, `${setOn(line, 'daddr')}_v6`), ['::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff']);
+});
+
+test('a selector whose address criteria share no address adds none', () => {
+  const disjoint = { name: 'none', selectors: [{ criteria: [{ kind: 'address' as const, spec: '10.9.0.0/24' }, { kind: 'address' as const, spec: '10.8.0.0/24' }] }] };
+  const r = ruleset(policy([...groups(), disjoint], [rule('x', 'web', 'none')], 'discover'), shop);
+  assert.ok(r.notes.includes('rule x: matches no address on this node'));
+});

@@ -131,6 +131,11 @@ function quote(text: string): string {
   return `"${text.replace(/[^A-Za-z0-9 ._:/,=*()-]/g, '_').slice(0, 120)}"`;
 }
 
+const EVERY_ADDRESS: IpRange[] = [
+  { version: 4, first: 0, last: 0xffffffff },
+  { version: 6, first: 0n, last: (1n << 128n) - 1n },
+];
+
 const SAFE_TAG = /^[A-Za-z0-9._-]{1,100}$/;
 
 /** The address match of one side, in one family, as nft text ('' for any). */
@@ -165,6 +170,21 @@ function portMatches(ports: PortRange[]): PortMatch[] | 'any' {
     else out.push({ expr: whole ? `meta l4proto ${proto} ` : `meta l4proto ${proto} th dport ${list} ` });
   }
   return out;
+}
+
+/** What every range holds (all address criteria of a selector must), or undefined when nothing does. */
+function intersection(ranges: (IpRange | undefined)[]): IpRange | undefined {
+  let first: bigint | undefined;
+  let last: bigint | undefined;
+  const version = ranges[0]?.version;
+  for (const r of ranges) {
+    // An address that does not parse holds for no endpoint, nor do two families at once.
+    if (r === undefined || r.version !== version) return undefined;
+    if (first === undefined || BigInt(r.first) > first) first = BigInt(r.first);
+    if (last === undefined || BigInt(r.last) < last) last = BigInt(r.last);
+  }
+  if (first === undefined || last === undefined || first > last) return undefined;
+  return version === 4 ? { version: 4, first: Number(first), last: Number(last) } : { version: 6, first, last };
 }
 
 /** Addresses of a workload whose leases hold at `now`. */
@@ -204,24 +224,10 @@ export function compileRuleset(policy: Policy, inventory: Inventory, compiled: C
         continue;
       }
       if (s.criteria.some(isIdentityCriterion)) continue;
-      // All address criteria of a selector must hold: their intersection.
-      let first = -1n;
-      let last = -1n;
-      let version: 4 | 6 | undefined;
-      for (const c of s.criteria) {
-        const r = c.kind === 'address' ? parseAddressSpec(c.spec) : undefined;
-        if (r === undefined || (version !== undefined && r.version !== version)) {
-          version = undefined;
-          first = 1n;
-          last = 0n;
-          break;
-        }
-        version = r.version;
-        first = first < 0n || BigInt(r.first) > first ? BigInt(r.first) : first;
-        last = last < 0n || BigInt(r.last) < last ? BigInt(r.last) : last;
-      }
-      if (version === 4 && first <= last) ranges.push({ version: 4, first: Number(first), last: Number(last) });
-      if (version === 6 && first <= last) ranges.push({ version: 6, first, last });
+      // A selector without criteria holds for every endpoint.
+      if (s.criteria.length === 0) ranges.push(...EVERY_ADDRESS);
+      const common = intersection(s.criteria.map((c) => (c.kind === 'address' ? parseAddressSpec(c.spec) : undefined)));
+      if (common !== undefined) ranges.push(common);
     }
     addressOnly.set(g.name, ranges);
   }
