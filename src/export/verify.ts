@@ -67,19 +67,30 @@ export function verifyNetworkPolicies(policy: Policy, inventory: Inventory, comp
   for (const r of computeReach(cluster)) got.set(`${r.src}\n${r.dst}`, r.connections);
 
   // Reader ids: `namespace/name[Pod]` for workloads, `first-last[External]` for IPv4 ranges cut
-  // at the export's ipBlocks of one direction, each of which is a union of our pieces.
+  // at the export's ipBlocks of one direction. A range of ours may meet several of the reader's
+  // (a hand-edited export cuts where the policy does not): each part is compared on its own, and
+  // a part no reader range with connections covers has none.
   const podId = new Map(cluster.workloads.map((w) => [`${w.namespace}/${w.name}`, w.id]));
-  const externals = (side: 0 | 1): { id: string; range: IpRange }[] =>
+  const externals = (side: 0 | 1): { id: string; range: IpRange & { version: 4 } }[] =>
     [...new Set([...got.keys()].map((k) => k.split('\n')[side] as string))].flatMap((id) => {
       const range = parseExternal(id);
       return range === undefined ? [] : [{ id, range }];
     });
-  const sources = externals(0);
-  const destinations = externals(1);
-  const readerId = (p: ExportPeer, side: 0 | 1): string | undefined => {
-    if (p.kind === 'workload') return podId.get(`${p.workload.namespace}/${p.workload.name}`);
-    const first = p.range.first;
-    return (side === 0 ? sources : destinations).find((e) => e.range.first <= first && first <= e.range.last)?.id;
+  const readerRanges = [externals(0), externals(1)] as const;
+  const partsOf = (p: ExportPeer, side: 0 | 1): { id: string | undefined; label: string }[] => {
+    if (p.kind === 'workload') return [{ id: podId.get(`${p.workload.namespace}/${p.workload.name}`), label: p.id }];
+    const { first, last } = p.range as IpRange & { version: 4 };
+    const out: { id: string | undefined; label: string }[] = [];
+    let covered = 0;
+    for (const e of readerRanges[side]) {
+      const lo = Math.max(first, e.range.first);
+      const hi = Math.min(last, e.range.last);
+      if (lo > hi) continue;
+      covered += hi - lo + 1;
+      out.push({ id: e.id, label: describeRange({ version: 4, first: lo, last: hi }) });
+    }
+    if (covered < last - first + 1) out.push({ id: undefined, label: describeRange(p.range) });
+    return out;
   };
 
   const peers = exportPeers(policy, inventory, compiled).filter((p) => p.kind === 'workload' || p.range.version === 4);
@@ -90,11 +101,11 @@ export function verifyNetworkPolicies(policy: Policy, inventory: Inventory, comp
       if (!hasPerimeter(c, s)) continue;
       pairs++;
       const expected = l4Connections(enforcedCells(compiled.rules, c.groups, s.groups));
-      const src = readerId(c, 0);
-      const dst = readerId(s, 1);
-      const actual = src === undefined || dst === undefined ? noConnections() : (got.get(`${src}\n${dst}`) ?? noConnections());
-      if (formatConnectionsOrEmpty(expected) !== formatConnectionsOrEmpty(actual)) {
-        differences.push({ client: c.kind === 'workload' ? c.id : describeRange(c.range), server: s.kind === 'workload' ? s.id : describeRange(s.range), expected, got: actual });
+      for (const src of partsOf(c, 0)) {
+        for (const dst of partsOf(s, 1)) {
+          const actual = src.id === undefined || dst.id === undefined ? noConnections() : (got.get(`${src.id}\n${dst.id}`) ?? noConnections());
+          if (formatConnectionsOrEmpty(expected) !== formatConnectionsOrEmpty(actual)) differences.push({ client: src.label, server: dst.label, expected, got: actual });
+        }
       }
     }
   }
@@ -104,7 +115,7 @@ export function verifyNetworkPolicies(policy: Policy, inventory: Inventory, comp
 const formatConnectionsOrEmpty = (set: ConnectionSet): string => (isEmpty(set) ? '' : formatConnections(set));
 
 /** `10.0.0.0-10.0.0.255[External]` → the range. */
-function parseExternal(id: string): IpRange | undefined {
+function parseExternal(id: string): (IpRange & { version: 4 }) | undefined {
   const m = /^([^-]+)-([^-]+)\[External\]$/.exec(id);
   const first = m === null ? undefined : parseIpv4(m[1] as string);
   const last = m === null ? undefined : parseIpv4(m[2] as string);

@@ -33,6 +33,16 @@ test('a NetworkPolicy that allows too much is reported as a difference with both
   assert.equal(lines.length, 5, lines.join('\n'));
 });
 
+test('an ipBlock cutting inside a range the policy treats alike is compared part by part', async () => {
+  const { policy, inventory } = await loadShop();
+  const compiled = compile(policy, inventory);
+  const { manifests } = writeNetworkPolicies(policy, inventory, compiled);
+  const web = manifests.find((m) => m.metadata.name === 'palisade-web') as Manifest;
+  const edited: Manifest = { ...web, spec: { ...web.spec, ingress: [...(web.spec['ingress'] as object[]), { from: [{ ipBlock: { cidr: '1.2.3.0/24' } }] }] } };
+  const lines = verifyNetworkPolicies(policy, inventory, compiled, manifests.map((m) => (m === web ? edited : m))).differences.map(formatDifference);
+  assert.deepEqual(lines, ['1.2.3.0-1.2.3.255 => shop/web: expected TCP 8080, got All Connections']);
+});
+
 test('random policies with denies, priorities, address, node and image groups export exactly (property)', () => {
   const policies = arbitraryPolicy({ extended: true, deny: true, reserved: ['any', 'workloads', 'external', 'nodes'], modes: true, applications: ['http'] });
   fc.assert(
