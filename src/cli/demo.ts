@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { DemoInterrupted, runDemo, type DemoStage, type DemoStep, type MapRow } from '../enforce/demo.js';
 import { LabError } from '../enforce/lab/lab.js';
+import { DEFAULT_LOG_PER_SECOND } from '../enforce/nft/ruleset.js';
 import type { Event } from '../events/index.js';
 import { setExitCode, type RegisterCommand } from './commands.js';
 import { EXIT_FAILED, EXIT_OK, UsageError } from './errors.js';
@@ -106,14 +107,19 @@ function render(step: DemoStep): void {
       out(`  checkout: HTTP ${r.status === 0 ? 'no answer' : r.status}${detail}`);
       return;
     }
+    case 'visits':
+      out(`  the lab's customers meanwhile (${step.visits.length} visits: home, catalogue, checkout):`);
+      for (const v of step.visits) out(`    ${v}`);
+      return;
     case 'event':
       out(`  event: ${eventLine(step.event)}`);
       return;
     case 'summary': {
       const s = step.summary;
       out();
-      out(`  ${s.blocked}/${s.attempts} lateral attempts blocked; ${s.checkoutsOk}/${s.checkouts} checkouts succeeded`);
+      out(`  ${s.blocked}/${s.attempts} lateral attempts blocked; ${s.checkoutsOk}/${s.checkouts} checkouts succeeded; ${s.visitsOk}/${s.visits} customer visits answered 200`);
       out(`  ${s.violations} kernel reports became ${s.events} events (${s.eventsFile})`);
+      out(`  (the kernel logs at most ${DEFAULT_LOG_PER_SECOND} drops a second per rule, so a scan is sampled; every drop is still blocked)`);
       out(`  ${s.ok ? 'the application kept working while the attacks were blocked' : 'NOT AS EXPECTED: see above'}`);
       return;
     }

@@ -5,7 +5,7 @@
 // (cli/demo.ts) only renders the steps this module reports.
 
 import { createWriteStream } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline as streamPipeline } from 'node:stream/promises';
 import { DnsNames } from '../dpi/dns-names.js';
@@ -59,10 +59,14 @@ export async function learnFromLab(state: LabState, seconds: number, dir: string
   await mkdir(dir, { recursive: true });
   const capturePath = join(dir, 'learn.pcap');
   const capture = await startLiveCapture({ interface: state.bridge, netns: state.nodeNamespace });
-  const written = streamPipeline(capture.pcap, createWriteStream(capturePath));
-  await pause(seconds * 1000, signal);
-  await capture.stop();
-  await written;
+  try {
+    const written = streamPipeline(capture.pcap, createWriteStream(capturePath));
+    await pause(seconds * 1000, signal);
+    await capture.stop();
+    await written;
+  } finally {
+    await capture.stop();
+  }
   interrupted(signal);
 
   const inventory = await labInventory(state);
@@ -176,6 +180,17 @@ export async function checkout(state: LabState, session: string): Promise<Checko
   return out;
 }
 
+/**
+ * The lines the lab's customer loop wrote since `from` (a byte offset of its log): one per visit,
+ * `round N: <home> <catalogue> <checkout>` with the HTTP statuses, or the error that ended it.
+ */
+async function customerVisits(log: string, from: number): Promise<string[]> {
+  const text = await readFile(log).then((b) => b.subarray(from).toString('utf8'), () => '');
+  return text.split('\n').filter((l) => l.startsWith('round '));
+}
+
+const visitSucceeded = (line: string): boolean => /: 200 200 200$/.test(line);
+
 export type DemoStage = 'lab' | 'learn' | 'protect' | 'attack' | 'traffic' | 'events' | 'teardown';
 
 /** What the demo reports as it goes, for the CLI to render. */
@@ -189,6 +204,7 @@ export type DemoStep =
   | { kind: 'scan'; scan: ScanResult }
   | { kind: 'event'; event: Event }
   | { kind: 'checkout'; result: CheckoutResult }
+  | { kind: 'visits'; visits: string[] }
   | { kind: 'summary'; summary: DemoSummary };
 
 export interface DemoOptions {
@@ -206,6 +222,9 @@ export interface DemoSummary {
   blocked: number;
   checkouts: number;
   checkoutsOk: number;
+  /** Visits of the lab's own customers while in protect, and those where every page answered 200. */
+  visits: number;
+  visitsOk: number;
   /** Kernel reports received, and the events the pipeline made of them. */
   violations: number;
   events: number;
@@ -233,19 +252,22 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   try {
     report({ kind: 'stage', stage: 'lab' });
     const up = await labUp({ ...(opts.stateDir !== undefined ? { stateDir: opts.stateDir } : {}), log: (text) => report({ kind: 'progress', text }) });
-    state = up.state;
+    const lab = up.state;
+    state = lab;
     built = !up.alreadyRunning;
-    report({ kind: 'lab', state, reused: up.alreadyRunning });
+    report({ kind: 'lab', state: lab, reused: up.alreadyRunning });
     interrupted(signal);
 
     report({ kind: 'stage', stage: 'learn' });
-    report({ kind: 'progress', text: `capturing on ${state.bridge} in ${state.nodeNamespace} for ${opts.learnSeconds} s while customers shop` });
-    const dir = join(state.stateDir, 'demo');
-    const learned = await learnFromLab(state, opts.learnSeconds, dir, signal);
+    report({ kind: 'progress', text: `capturing on ${lab.bridge} in ${lab.nodeNamespace} for ${opts.learnSeconds} s while customers shop` });
+    const dir = join(lab.stateDir, 'demo');
+    const learned = await learnFromLab(lab, opts.learnSeconds, dir, signal);
     report({ kind: 'learned', learned });
 
     report({ kind: 'stage', stage: 'protect' });
-    const inventory = await labInventory(state);
+    const inventory = await labInventory(lab);
+    const customersLog = join(lab.stateDir, 'logs', 'customers.log');
+    const customersFrom = await stat(customersLog).then((st) => st.size, () => 0);
     const workloadOf = workloadLookup(inventory);
     const eventsFile = join(dir, 'events.jsonl');
     let violations = 0;
@@ -257,10 +279,11 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
       },
       close: async () => undefined,
     };
+    // The default aggregation window (10 s) outlasts the scan, so the scan leaves as one event.
     events = new EventPipeline({}, [new JsonLinesSink({ path: eventsFile }), onScreen]);
     const pipeline = events;
     agent = await startAgent({
-      policyPaths: [learned.protectPath], inventoryPath: state.inventory, netns: state.nodeNamespace,
+      policyPaths: [learned.protectPath], inventoryPath: lab.inventory, netns: lab.nodeNamespace,
       // Kept: the table stays in force when the demo ends; otherwise it goes with the agent.
       fail: opts.keep ? 'closed' : 'open',
       say: (text) => report({ kind: 'agent', text }),
@@ -273,23 +296,25 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
 
     report({ kind: 'stage', stage: 'attack' });
     const outcomes = await Promise.all(LATERAL_MOVEMENT.map(async (step) => {
-      const outcome = await attempt(state as LabState, step);
+      const outcome = await attempt(lab, step);
       report({ kind: 'attempt', step, outcome });
       return outcome;
     }));
     interrupted(signal);
     // The scan comes last: its drops share the kernel's log rate limit with the attempts above.
-    const scan = await portScan(state, 'attacker', 'postgres');
+    const scan = await portScan(lab, 'attacker', 'postgres');
     report({ kind: 'scan', scan });
     interrupted(signal);
 
     report({ kind: 'stage', stage: 'traffic' });
     const checkouts: CheckoutResult[] = [];
     for (let i = 1; i <= CHECKOUTS; i++) {
-      const result = await checkout(state, `demo-${i}`);
+      const result = await checkout(lab, `demo-${i}`);
       checkouts.push(result);
       report({ kind: 'checkout', result });
     }
+    const visits = await customerVisits(customersLog, customersFrom);
+    report({ kind: 'visits', visits });
 
     report({ kind: 'stage', stage: 'events' });
     await events.close();
@@ -297,7 +322,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     const checkoutsOk = checkouts.filter((c) => c.status === 200).length;
     const summary: DemoSummary = {
       attempts: outcomes.length, blocked, checkouts: checkouts.length, checkoutsOk, violations, events: emitted, eventsFile,
-      ok: blocked === outcomes.length && scan.result.open.length === 0 && checkoutsOk === checkouts.length,
+      visits: visits.length, visitsOk: visits.filter(visitSucceeded).length,
+      ok: blocked === outcomes.length && scan.result.open.length === 0 && checkoutsOk === checkouts.length && visits.every(visitSucceeded),
     };
     report({ kind: 'summary', summary });
     return summary;
