@@ -4,20 +4,23 @@
 
 import type { Direction, ProbeContext, ProbeResult } from './types.js';
 
+// Byte arithmetic rather than Buffer#readUInt*: on Node 20 those validate their offset through a
+// wrapped helper on every call, which the probes of every candidate pay on every packet.
+
 export function u8(b: Buffer, at: number): number {
   return at >= 0 && at < b.length ? (b[at] as number) : -1;
 }
 
 export function u16(b: Buffer, at: number): number {
-  return at >= 0 && at + 2 <= b.length ? b.readUInt16BE(at) : -1;
+  return at >= 0 && at + 2 <= b.length ? ((b[at] as number) << 8) | (b[at + 1] as number) : -1;
 }
 
 export function u24(b: Buffer, at: number): number {
-  return at >= 0 && at + 3 <= b.length ? b.readUIntBE(at, 3) : -1;
+  return at >= 0 && at + 3 <= b.length ? ((b[at] as number) << 16) | ((b[at + 1] as number) << 8) | (b[at + 2] as number) : -1;
 }
 
 export function u32(b: Buffer, at: number): number {
-  return at >= 0 && at + 4 <= b.length ? b.readUInt32BE(at) : -1;
+  return at >= 0 && at + 4 <= b.length ? (b[at] as number) * 0x1000000 + u24(b, at + 1) : -1;
 }
 
 /**

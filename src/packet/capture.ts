@@ -138,6 +138,8 @@ export class CaptureParser {
   private resyncStart = 0;
   private resyncAt = 0;
   private lastTs = 0;
+  /** The buffer being parsed, for header fields: DataView reads are cheaper than Buffer#readUInt32*. */
+  private view: DataView = new DataView(new ArrayBuffer(0));
 
   push(chunk: Uint8Array, emit: (r: CaptureRecord) => void): void {
     if (chunk.length === 0) return;
@@ -176,6 +178,7 @@ export class CaptureParser {
   }
 
   private parse(buf: Buffer, emit: (r: CaptureRecord) => void): number {
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.length);
     let pos = 0;
     if (this.format === Format.Unknown) {
       pos = this.header(buf);
@@ -228,10 +231,11 @@ export class CaptureParser {
         this.needed = 16;
         return pos;
       }
-      const sec = le ? buf.readUInt32LE(pos) : buf.readUInt32BE(pos);
-      const frac = le ? buf.readUInt32LE(pos + 4) : buf.readUInt32BE(pos + 4);
-      const incl = le ? buf.readUInt32LE(pos + 8) : buf.readUInt32BE(pos + 8);
-      const orig = le ? buf.readUInt32LE(pos + 12) : buf.readUInt32BE(pos + 12);
+      const view = this.view;
+      const sec = view.getUint32(pos, le);
+      const frac = view.getUint32(pos + 4, le);
+      const incl = view.getUint32(pos + 8, le);
+      const orig = view.getUint32(pos + 12, le);
       if (incl > this.maxRecord) {
         throw new CaptureError(`pcap record claims ${incl} captured bytes (limit ${this.maxRecord})`, this.base + pos);
       }
@@ -253,12 +257,12 @@ export class CaptureParser {
     }
   }
 
-  private u32(buf: Buffer, at: number): number {
-    return this.le ? buf.readUInt32LE(at) : buf.readUInt32BE(at);
+  private u32(at: number): number {
+    return this.view.getUint32(at, this.le);
   }
 
-  private u16(buf: Buffer, at: number): number {
-    return this.le ? buf.readUInt16LE(at) : buf.readUInt16BE(at);
+  private u16(at: number): number {
+    return this.view.getUint16(at, this.le);
   }
 
   private pcapngBlocks(buf: Buffer, start: number, emit: (r: CaptureRecord) => void): number {
@@ -273,7 +277,7 @@ export class CaptureParser {
         this.needed = 12;
         return pos;
       }
-      const type = this.u32(buf, pos);
+      const type = this.u32(pos);
       if (type === PCAPNG_SHB) {
         const bom = buf.readUInt32LE(pos + 8);
         if (bom === PCAPNG_BOM) this.le = true;
@@ -286,7 +290,7 @@ export class CaptureParser {
       } else if (this.stats.sections === 0) {
         throw new CaptureError('pcapng stream does not start with a section header', this.base + pos);
       }
-      const len = this.u32(buf, pos + 4);
+      const len = this.u32(pos + 4);
       if (len < 12 || len % 4 !== 0 || len > MAX_RECORD) {
         if (this.stats.sections === 0) throw new CaptureError(`pcapng section header length ${len} is invalid`, this.base + pos);
         this.startResync(pos);
@@ -296,7 +300,7 @@ export class CaptureParser {
         this.needed = len;
         return pos;
       }
-      if (this.u32(buf, pos + len - 4) !== len) {
+      if (this.u32(pos + len - 4) !== len) {
         if (this.stats.sections === 0) throw new CaptureError('pcapng section header trailer does not match', this.base + pos);
         this.startResync(pos);
         continue;
@@ -325,7 +329,7 @@ export class CaptureParser {
       if (this.base + q - this.resyncStart > MAX_RESYNC) {
         throw new CaptureError('pcapng stream damaged beyond recovery', this.resyncStart);
       }
-      const type = this.u32(buf, q);
+      const type = this.u32(q);
       if (!KNOWN_BLOCKS.has(type)) continue;
       let le = this.le;
       if (type === PCAPNG_SHB) {
@@ -365,15 +369,15 @@ export class CaptureParser {
         this.stats.badRecords++;
         return;
       }
-      const linkType = this.u16(buf, pos + 8);
-      const snapLen = this.u32(buf, pos + 12);
+      const linkType = this.u16(pos + 8);
+      const snapLen = this.u32(pos + 12);
       let tsresol = 6;
       let offsetSec = 0;
       let o = pos + 16;
       const optEnd = pos + len - 4;
       while (optEnd - o >= 4) {
-        const code = this.u16(buf, o);
-        const olen = this.u16(buf, o + 2);
+        const code = this.u16(o);
+        const olen = this.u16(o + 2);
         if (code === 0 || o + 4 + olen > optEnd) break;
         if (code === 9 && olen >= 1) tsresol = buf[o + 4] ?? 6;
         else if (code === 14 && olen >= 8) {
@@ -392,21 +396,21 @@ export class CaptureParser {
         this.stats.badRecords++;
         return;
       }
-      const ifId = type === BLOCK_EPB ? this.u32(buf, pos + 8) : this.u16(buf, pos + 8);
+      const ifId = type === BLOCK_EPB ? this.u32(pos + 8) : this.u16(pos + 8);
       const iface = this.interfaces[ifId];
-      const capLen = this.u32(buf, pos + 20);
+      const capLen = this.u32(pos + 20);
       if (iface === undefined || capLen > len - 32) {
         this.stats.badRecords++;
         return;
       }
-      const ts = interfaceMicros(iface, this.u32(buf, pos + 12), this.u32(buf, pos + 16));
+      const ts = interfaceMicros(iface, this.u32(pos + 12), this.u32(pos + 16));
       this.lastTs = ts;
       this.stats.records++;
       emit({
         linkType: iface.linkType,
         ts,
         data: buf.subarray(pos + 28, pos + 28 + capLen),
-        origLen: this.u32(buf, pos + 24),
+        origLen: this.u32(pos + 24),
         offset,
         interfaceId: ifId,
       });
@@ -418,7 +422,7 @@ export class CaptureParser {
         this.stats.badRecords++;
         return;
       }
-      const origLen = this.u32(buf, pos + 8);
+      const origLen = this.u32(pos + 8);
       let capLen = Math.min(origLen, len - 16);
       if (iface.snapLen > 0) capLen = Math.min(capLen, iface.snapLen);
       this.stats.records++;

@@ -2,6 +2,7 @@
 // header (TCP, UDP, ICMP, ICMPv6, SCTP) of one packet, filled into a reused Packet. Fragments stop
 // after the IP layer and come back through the defragmenter before transport decoding.
 
+import { be16, be32 } from './bytes.js';
 import { LINKTYPE_ETHERNET, decodeLink, emptyLink, type LinkInfo } from './link.js';
 
 export const IPPROTO_HOPOPTS = 0;
@@ -150,7 +151,7 @@ export function walkIpv6Extensions(buf: Buffer, next: number, off: number, end: 
         break;
       case IPPROTO_FRAGMENT: {
         if (end - at < 8) return 'ip-truncated';
-        const field = buf.readUInt16BE(at + 2);
+        const field = be16(buf, at + 2);
         const fragOffset = field & 0xfff8;
         const more = (field & 1) === 1;
         const nextProto = buf[at] ?? IPPROTO_NONE;
@@ -163,7 +164,7 @@ export function walkIpv6Extensions(buf: Buffer, next: number, off: number, end: 
         walk.fragment = true;
         walk.fragOffset = fragOffset;
         walk.more = more;
-        walk.id = buf.readUInt32BE(at - 4);
+        walk.id = be32(buf, at - 4);
         walk.proto = nextProto;
         walk.off = at;
         return walk;
@@ -194,12 +195,12 @@ export function decodeIp(data: Buffer, version: 4 | 6, off: number, pkt: Packet)
     const ihl = (b0 & 15) * 4;
     if (ihl < 20) return 'ip-bad-header';
     if (avail < ihl) return 'ip-truncated';
-    const total = data.readUInt16BE(off + 2);
+    const total = be16(data, off + 2);
     // A total length of 0 comes from segmentation offload on the capturing host.
     const wire = total === 0 ? avail : total;
     if (wire < ihl) return 'ip-bad-header';
     const end = off + Math.min(wire, avail);
-    const ff = data.readUInt16BE(off + 6);
+    const ff = be16(data, off + 6);
     pkt.ipVersion = 4;
     pkt.src = data.subarray(off + 12, off + 16);
     pkt.dst = data.subarray(off + 16, off + 20);
@@ -210,13 +211,13 @@ export function decodeIp(data: Buffer, version: 4 | 6, off: number, pkt: Packet)
       pkt.fragment = true;
       pkt.moreFragments = (ff & 0x2000) !== 0;
       pkt.fragOffset = (ff & 0x1fff) * 8;
-      pkt.fragId = data.readUInt16BE(off + 4);
+      pkt.fragId = be16(data, off + 4);
     }
     return null;
   }
   if (avail < 40) return 'ip-truncated';
   if ((data[off] ?? 0) >> 4 !== 6) return 'ip-bad-header';
-  const plen = data.readUInt16BE(off + 4);
+  const plen = be16(data, off + 4);
   const wire = plen === 0 ? avail : 40 + plen;
   const end = off + Math.min(wire, avail);
   const w = walkIpv6Extensions(data, data[off + 6] ?? IPPROTO_NONE, off + 40, end);
@@ -256,27 +257,27 @@ export function decodeTransport(pkt: Packet): DecodeDrop | null {
       const doff = ((l4[12] ?? 0) >> 4) * 4;
       if (doff < 20) return 'l4-bad-header';
       if (doff > l4.length) return 'l4-truncated';
-      pkt.srcPort = l4.readUInt16BE(0);
-      pkt.dstPort = l4.readUInt16BE(2);
-      pkt.seq = l4.readUInt32BE(4);
-      pkt.ack = l4.readUInt32BE(8);
+      pkt.srcPort = be16(l4, 0);
+      pkt.dstPort = be16(l4, 2);
+      pkt.seq = be32(l4, 4);
+      pkt.ack = be32(l4, 8);
       pkt.tcpFlags = l4[13] ?? 0;
       pkt.payload = l4.subarray(doff);
       return null;
     }
     case IPPROTO_UDP: {
       if (l4.length < 8) return 'l4-truncated';
-      pkt.srcPort = l4.readUInt16BE(0);
-      pkt.dstPort = l4.readUInt16BE(2);
-      const ulen = l4.readUInt16BE(4);
+      pkt.srcPort = be16(l4, 0);
+      pkt.dstPort = be16(l4, 2);
+      const ulen = be16(l4, 4);
       // Trailing bytes beyond the UDP length are link padding; a length of 0 means a jumbogram.
       pkt.payload = ulen >= 8 && ulen <= l4.length ? l4.subarray(8, ulen) : l4.subarray(8);
       return null;
     }
     case IPPROTO_SCTP:
       if (l4.length < 12) return 'l4-truncated';
-      pkt.srcPort = l4.readUInt16BE(0);
-      pkt.dstPort = l4.readUInt16BE(2);
+      pkt.srcPort = be16(l4, 0);
+      pkt.dstPort = be16(l4, 2);
       pkt.payload = l4.subarray(12);
       return null;
     case IPPROTO_ICMP:
@@ -288,7 +289,7 @@ export function decodeTransport(pkt: Packet): DecodeDrop | null {
       pkt.icmpCode = l4[1] ?? 0;
       pkt.payload = l4.length > 8 ? l4.subarray(8) : EMPTY;
       const echo = v6 ? type === 128 || type === 129 : type === 0 || type === 8;
-      if (echo && l4.length >= 8) pkt.icmpId = l4.readUInt16BE(4);
+      if (echo && l4.length >= 8) pkt.icmpId = be16(l4, 4);
       else if (isIcmpError(pkt.ipVersion, type) && l4.length > 8) decodeInner(pkt.payload, v6 ? 6 : 4, pkt.inner);
       return null;
     }
@@ -309,7 +310,7 @@ function decodeInner(buf: Buffer, version: 4 | 6, inner: InnerFlow): void {
     inner.src = buf.subarray(12, 16);
     inner.dst = buf.subarray(16, 20);
     // A non-first fragment quotes no transport header.
-    l4At = (buf.readUInt16BE(6) & 0x1fff) === 0 ? ihl : -1;
+    l4At = (be16(buf, 6) & 0x1fff) === 0 ? ihl : -1;
   } else {
     if (buf.length < 40 || (buf[0] ?? 0) >> 4 !== 6) return;
     const w = walkIpv6Extensions(buf, buf[6] ?? IPPROTO_NONE, 40, buf.length);
@@ -324,10 +325,10 @@ function decodeInner(buf: Buffer, version: 4 | 6, inner: InnerFlow): void {
   if (l4At >= 0 && buf.length >= l4At + 8) {
     const p = inner.proto;
     if (p === IPPROTO_TCP || p === IPPROTO_UDP || p === IPPROTO_SCTP) {
-      inner.srcPort = buf.readUInt16BE(l4At);
-      inner.dstPort = buf.readUInt16BE(l4At + 2);
+      inner.srcPort = be16(buf, l4At);
+      inner.dstPort = be16(buf, l4At + 2);
     } else if (p === IPPROTO_ICMP || p === IPPROTO_ICMPV6) {
-      inner.srcPort = buf.readUInt16BE(l4At + 4);
+      inner.srcPort = be16(buf, l4At + 4);
       inner.dstPort = buf[l4At] ?? 0;
     }
   }

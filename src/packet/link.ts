@@ -2,6 +2,8 @@
 // cooked, BSD loopback, raw IP) and says where the IP packet starts. Everything else on the wire
 // (ARP, LLDP, STP, ...) is reported as not IP and counted by the caller.
 
+import { be16, be32 } from './bytes.js';
+
 export const LINKTYPE_NULL = 0;
 export const LINKTYPE_ETHERNET = 1;
 export const LINKTYPE_RAW = 101;
@@ -43,7 +45,7 @@ export function decodeLink(linkType: number, data: Buffer, out: LinkInfo): boole
     case LINKTYPE_LINUX_SLL:
       return data.length >= 16 && etherType(data, 14, out);
     case LINKTYPE_LINUX_SLL2:
-      return data.length >= 20 && etherTypeAt(data, data.readUInt16BE(0), 20, out);
+      return data.length >= 20 && etherTypeAt(data, be16(data, 0), 20, out);
     case LINKTYPE_NULL:
     case LINKTYPE_LOOP:
       return data.length >= 4 && loopback(data, linkType === LINKTYPE_LOOP, out);
@@ -74,7 +76,7 @@ function rawIp(data: Buffer, offset: number, out: LinkInfo): boolean {
 
 /** The EtherType field sits at `typeAt`; VLAN tags may follow it. */
 function etherType(data: Buffer, typeAt: number, out: LinkInfo): boolean {
-  return etherTypeAt(data, data.readUInt16BE(typeAt), typeAt + 2, out);
+  return etherTypeAt(data, be16(data, typeAt), typeAt + 2, out);
 }
 
 function etherTypeAt(data: Buffer, firstType: number, payloadAt: number, out: LinkInfo): boolean {
@@ -82,14 +84,14 @@ function etherTypeAt(data: Buffer, firstType: number, payloadAt: number, out: Li
   let at = payloadAt;
   for (let tags = 0; type === ETH_VLAN || type === ETH_QINQ || type === ETH_QINQ_OLD; tags++) {
     if (tags === MAX_VLAN_TAGS || data.length < at + 4) return false;
-    if (out.vlan < 0) out.vlan = data.readUInt16BE(at) & 0x0fff;
-    type = data.readUInt16BE(at + 2);
+    if (out.vlan < 0) out.vlan = be16(data, at) & 0x0fff;
+    type = be16(data, at + 2);
     at += 4;
   }
   if (type === ETH_IPV4) return setIp(out, 4, at);
   if (type === ETH_IPV6) return setIp(out, 6, at);
   if (type === ETH_PPPOE && data.length >= at + 8) {
-    const ppp = data.readUInt16BE(at + 6);
+    const ppp = be16(data, at + 6);
     if (ppp === 0x0021) return setIp(out, 4, at + 8);
     if (ppp === 0x0057) return setIp(out, 6, at + 8);
   }
@@ -102,8 +104,8 @@ function etherTypeAt(data: Buffer, firstType: number, payloadAt: number, out: Li
  * and 10 (Linux).
  */
 function loopback(data: Buffer, bigEndian: boolean, out: LinkInfo): boolean {
-  let af = bigEndian ? data.readUInt32BE(0) : data.readUInt32LE(0);
-  if (af > 0xffff) af = data.readUInt32BE(0);
+  let af = bigEndian ? be32(data, 0) : data.readUInt32LE(0);
+  if (af > 0xffff) af = be32(data, 0);
   if (af === 2) return setIp(out, 4, 4);
   if (af === 24 || af === 28 || af === 30 || af === 10) return setIp(out, 6, 4);
   return false;

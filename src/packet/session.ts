@@ -5,6 +5,7 @@
 
 import type { Counters, IpProto } from '../model/flow.js';
 import { formatIp } from './address.js';
+import { be16 } from './bytes.js';
 import {
   IPPROTO_ICMP,
   IPPROTO_ICMPV6,
@@ -185,28 +186,28 @@ function flowKey(proto: number, vlan: number, src: Buffer, sport: number, dst: B
   const pa = srcIsLow ? sport : dport;
   const pb = srcIsLow ? dport : sport;
   if (a.length === 4) {
-    return String.fromCharCode(proto, vlan + 1, a.readUInt16BE(0), a.readUInt16BE(2), pa, b.readUInt16BE(0), b.readUInt16BE(2), pb);
+    return String.fromCharCode(proto, vlan + 1, be16(a, 0), be16(a, 2), pa, be16(b, 0), be16(b, 2), pb);
   }
   return String.fromCharCode(
     proto,
     vlan + 1,
-    a.readUInt16BE(0),
-    a.readUInt16BE(2),
-    a.readUInt16BE(4),
-    a.readUInt16BE(6),
-    a.readUInt16BE(8),
-    a.readUInt16BE(10),
-    a.readUInt16BE(12),
-    a.readUInt16BE(14),
+    be16(a, 0),
+    be16(a, 2),
+    be16(a, 4),
+    be16(a, 6),
+    be16(a, 8),
+    be16(a, 10),
+    be16(a, 12),
+    be16(a, 14),
     pa,
-    b.readUInt16BE(0),
-    b.readUInt16BE(2),
-    b.readUInt16BE(4),
-    b.readUInt16BE(6),
-    b.readUInt16BE(8),
-    b.readUInt16BE(10),
-    b.readUInt16BE(12),
-    b.readUInt16BE(14),
+    be16(b, 0),
+    be16(b, 2),
+    be16(b, 4),
+    be16(b, 6),
+    be16(b, 8),
+    be16(b, 10),
+    be16(b, 12),
+    be16(b, 14),
     pb,
   );
 }
@@ -465,7 +466,7 @@ export class SessionTable {
   private sctp(s: TrackedSession, dir: Direction, chunks: Buffer, ts: number): void {
     let at = 0;
     while (chunks.length - at >= 4) {
-      const len = chunks.readUInt16BE(at + 2);
+      const len = be16(chunks, at + 2);
       if (len < 4 || at + len > chunks.length) return;
       if (chunks[at] === 0 && len > 16) this.datagram(s, dir, chunks.subarray(at + 16, at + len), ts);
       at += (len + 3) & ~3;
