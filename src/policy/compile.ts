@@ -9,7 +9,18 @@ import type { Connection } from '../model/connection.js';
 import { compareRules, MODES, RESERVED_GROUPS, type Criterion, type Mode, type Policy, type Rule } from '../model/policy.js';
 import type { Verdict } from '../model/verdict.js';
 import type { Inventory, Workload } from '../model/workload.js';
-import { describeService, pendingVerdictOf, verdictOf, type DecisionFacts, type Side } from './decide.js';
+import {
+  assemblePendingVerdict,
+  assembleVerdict,
+  describeService,
+  pendingReason,
+  pendingSideVerdict,
+  reasonHead,
+  reasonSubject,
+  sideVerdict,
+  type Outcome,
+  type SideVerdict,
+} from './decide.js';
 import { explainDecision, type Explanation } from './explain.js';
 import { fqdnMatches, isIdentityCriterion, leaseEnd, leaseStart, matchesIdentity, selectEnv, type Resolver } from './select.js';
 
@@ -142,7 +153,16 @@ const ANY = 0;
 const WORKLOADS = 1;
 const NODES = 2;
 const EXTERNAL = 3;
-const PROTO_CODE: Record<Connection['ipProto'] | 'any', number> = { any: 0, tcp: 1, udp: 2, sctp: 3, icmp: 4, icmpv6: 5, other: 6 };
+/** Protocols by code: a port class key is code * 65536 + port. */
+const PROTOS = ['any', 'tcp', 'udp', 'sctp', 'icmp', 'icmpv6', 'other'] as const;
+const PROTO_CODE = Object.fromEntries(PROTOS.map((p, code) => [p, code])) as Record<(typeof PROTOS)[number], number>;
+/** Outcomes of a side by index; PENDING: a rule naming applications may still match. */
+const OUTCOMES: readonly Outcome[] = ['allow', 'deny', 'default'];
+const ALLOW = 0;
+const DENY = 1;
+const DEFAULT = 2;
+const PENDING = 3;
+const NO_RULE_HEAD = reasonHead(undefined);
 const PORT_MIN = -0x80000000;
 const PORT_MAX = 0x7fffffff;
 /** A port range up to this many ports is bucketed port by port; wider ones are walked always. */
@@ -408,16 +428,22 @@ class Compiled implements CompiledPolicy {
   private readonly sharedIngress: RuleIndex;
   private readonly workloadIndex = new Map<string, number>();
   private readonly workloadBits: Uint32Array[] = [];
-  // decide() is synchronous, so one scratch membership, side and facts record serve every call.
+  // Verdict pieces, shared by every decision that needs them (decide.ts): per rule its part of the
+  // reason; per slot its name in reasons and the workload it stands for; per slot, side, mode and
+  // outcome its SideVerdict, built on first use; per port class its service as reasons write it.
+  private readonly reasonHeads: string[];
+  private readonly pendingReasons: (string | undefined)[];
+  private readonly slotNames: string[];
+  /** Slots of one workload id share the number (the id's first inventory index); -1 for a node. */
+  private readonly slotWorkload: Int32Array;
+  private readonly sideVerdicts: (SideVerdict | undefined)[];
+  private readonly classServices: string[] = [];
+  // decide() is synchronous, so one scratch membership per endpoint serves every call.
   private readonly client: Membership;
   private readonly server: Membership;
-  private readonly egressSide: Side = { workload: '', name: '', side: 'egress', mode: 'discover' };
-  private readonly ingressSide: Side = { workload: '', name: '', side: 'ingress', mode: 'discover' };
-  private readonly facts: DecisionFacts;
 
   constructor(policy: Policy, inventory: Inventory, opts: CompileOptions) {
     this.defaultMode = policy.defaultMode;
-    this.facts = { rule: undefined, client: '', server: '', service: '', sides: [], defaultMode: this.defaultMode };
     this.inventory = inventory;
     this.now = opts.now ?? Date.now;
     const groups = compileGroups(policy);
@@ -445,7 +471,10 @@ class Compiled implements CompiledPolicy {
     const ruleClasses: (Int32Array | undefined)[] = [];
     const classOf = (key: number): number => {
       let c = this.portClass.get(key);
-      if (c === undefined) this.portClass.set(key, (c = this.portClass.size));
+      if (c === undefined) {
+        this.portClass.set(key, (c = this.portClass.size));
+        this.classServices.push(describeService(PROTOS[Math.floor(key / 65536)] as Connection['ipProto'], key % 65536));
+      }
       return c;
     };
     this.rules.forEach((rule, r) => {
@@ -475,6 +504,8 @@ class Compiled implements CompiledPolicy {
     });
     this.ports = Int32Array.from(ports);
     this.ruleGroups = Int32Array.from(ruleGroups);
+    this.reasonHeads = this.rules.map(reasonHead);
+    this.pendingReasons = this.rules.map((rule, r) => (this.apps[r] === undefined ? undefined : pendingReason(rule)));
 
     // Endpoints.
     const identityFree = groups.selectors.filter((s) => s.identity.length === 0);
@@ -487,6 +518,16 @@ class Compiled implements CompiledPolicy {
     this.emptyIndex = index(new Map());
     const built = this.buildSlots(groups.selectors, identityFree);
     this.slots = Int32Array.from(built.slots);
+    const slotCount = built.slots.length / 3;
+    this.slotNames = Array.from({ length: slotCount }, (_, slot) => {
+      const wi = this.slots[3 * slot + 1] as number;
+      return wi >= 0 ? (this.inventory.workloads[wi] as Workload).name : `node ${this.inventory.nodes[this.slots[3 * slot + 2] as number]?.name}`;
+    });
+    this.slotWorkload = Int32Array.from({ length: slotCount }, (_, slot) => {
+      const wi = this.slots[3 * slot + 1] as number;
+      return wi >= 0 ? (this.workloadIndex.get((this.inventory.workloads[wi] as Workload).id) as number) : -1;
+    });
+    this.sideVerdicts = new Array<SideVerdict | undefined>(slotCount * 2 * MODES.length * (PENDING + 1)).fill(undefined);
     this.table = buildAddressTable(built.addresses);
     const external = this.buildExternal(identityFree);
     this.externalV4 = external.v4;
@@ -790,6 +831,11 @@ class Compiled implements CompiledPolicy {
     return PROTO_CODE[ipProto];
   }
 
+  /** The port class rules are bucketed under, -1 for a port no bucket names. */
+  private portClassOf(proto: number, port: number): number {
+    return Number.isInteger(port) && port >= 0 && port <= 65535 ? (this.portClass.get(portKey(proto, port)) ?? -1) : -1;
+  }
+
   /**
    * The first rule that matches, in decision order: its index r when it decides, -2 - r when it
    * names applications DPI is still identifying (pending), -1 when none matches.
@@ -797,7 +843,7 @@ class Compiled implements CompiledPolicy {
   firstMatch(conn: Connection, client: Membership, server: Membership): number {
     const proto = PROTO_CODE[conn.ipProto];
     const port = conn.server.port;
-    const c = Number.isInteger(port) && port >= 0 && port <= 65535 ? (this.portClass.get(portKey(proto, port)) ?? -1) : -1;
+    const c = this.portClassOf(proto, port);
     const cp = this.profiles[client.profile] as Profile;
     const sp = this.profiles[server.profile] as Profile;
     const ce = client.dynamic ? cp.egressAll : cp.egress;
@@ -844,25 +890,43 @@ class Compiled implements CompiledPolicy {
     }
   }
 
-  private sideOf(m: Membership, out: Side): Side {
-    const w = m.workload as Workload;
-    out.workload = w.id;
-    out.name = w.name;
-    out.mode = MODES[m.dynamic ? this.rankOf(m.bits) : (this.profiles[m.profile] as Profile).mode] as Mode;
-    return out;
+  /** The shared SideVerdict of a workload endpoint's perimeter for one outcome (an OUTCOMES index or PENDING). */
+  private sideVerdictOf(m: Membership, side: 'egress' | 'ingress', outcome: number): SideVerdict {
+    const mode = m.dynamic ? this.rankOf(m.bits) : (this.profiles[m.profile] as Profile).mode;
+    const k = ((m.slot * 2 + (side === 'egress' ? 0 : 1)) * MODES.length + mode) * (PENDING + 1) + outcome;
+    let v = this.sideVerdicts[k];
+    if (v === undefined) {
+      const w = m.workload as Workload;
+      const s = { workload: w.id, name: w.name, side, mode: MODES[mode] as Mode };
+      v = this.sideVerdicts[k] = outcome === PENDING ? pendingSideVerdict(s) : sideVerdict(s, OUTCOMES[outcome] as Outcome);
+    }
+    return v;
+  }
+
+  /** How an endpoint reads in a reason: the workload's name, `node <name>`, or the address. */
+  private displayName(m: Membership): string {
+    return m.slot >= 0 ? (this.slotNames[m.slot] as string) : m.ip;
   }
 
   verdictFor(conn: Connection, client: Membership, server: Membership, match: number): Verdict {
-    // The facts are scratch: verdictOf copies what it keeps.
-    const facts = this.facts;
-    facts.sides.length = 0;
-    if (client.kind === 'workload') facts.sides.push(this.sideOf(client, this.egressSide));
-    if (server.kind === 'workload') facts.sides.push(this.sideOf(server, this.ingressSide));
-    facts.service = describeService(conn.ipProto, conn.server.port);
-    facts.rule = match >= 0 ? this.rules[match] : match <= -2 ? this.rules[-2 - match] : undefined;
-    facts.client = displayName(client);
-    facts.server = displayName(server);
-    return match <= -2 ? pendingVerdictOf(facts as DecisionFacts & { rule: Rule }) : verdictOf(facts);
+    const r = match >= 0 ? match : -2 - match;
+    const rule = match === -1 ? undefined : (this.rules[r] as Rule);
+    const outcome = rule === undefined ? DEFAULT : match <= -2 ? PENDING : rule.action === 'allow' ? ALLOW : DENY;
+    const egress = client.kind === 'workload' ? this.sideVerdictOf(client, 'egress', outcome) : undefined;
+    const ingress = server.kind === 'workload' ? this.sideVerdictOf(server, 'ingress', outcome) : undefined;
+    if (outcome === PENDING) return assemblePendingVerdict((rule as Rule).id, this.pendingReasons[r] as string, egress, ingress, this.defaultMode);
+    const port = conn.server.port;
+    const c = this.portClassOf(PROTO_CODE[conn.ipProto], port);
+    const service = c >= 0 ? (this.classServices[c] as string) : describeService(conn.ipProto, port);
+    return assembleVerdict(
+      rule === undefined ? 'default' : rule.id,
+      rule === undefined ? NO_RULE_HEAD : (this.reasonHeads[r] as string),
+      reasonSubject(this.displayName(client), this.displayName(server), service),
+      egress,
+      ingress,
+      egress !== undefined && ingress !== undefined && this.slotWorkload[client.slot] === this.slotWorkload[server.slot],
+      this.defaultMode,
+    );
   }
 
   decide(conn: Connection, dns?: Resolver): Verdict {
@@ -915,14 +979,6 @@ class Compiled implements CompiledPolicy {
     const wi = this.workloadIndex.get(id);
     return wi === undefined ? this.defaultMode : (MODES[this.rankOf(this.workloadBits[wi] as Uint32Array)] as Mode);
   }
-}
-
-
-/** How an endpoint reads in a reason: the workload's name, `node <name>`, or the address. */
-function displayName(m: Pick<Membership, 'kind' | 'workload' | 'node' | 'ip'>): string {
-  if (m.kind === 'workload') return (m.workload as Workload).name;
-  if (m.kind === 'node') return `node ${m.node}`;
-  return m.ip;
 }
 
 /** What explain reads: the compiled policy with its internals. */
