@@ -10,8 +10,8 @@ import type { CompiledPolicy } from '../policy/compile.js';
 import { groupsByName } from './enforced.js';
 import { MANAGED_BY, objectName, uniqueNames, type Manifest } from './manifest.js';
 import type { ExportResult } from './networkpolicy.js';
-import { applicationList, groupLoss, ruleLoss, type Loss } from './report.js';
-import { onlyNamespace, selectorParts, type SelectorParts } from './selectors.js';
+import { applicationList, modeLosses, ruleLoss, type Loss } from './report.js';
+import { onlyNamespace, selectorPartsOf, type SelectorParts } from './selectors.js';
 
 const NAMESPACE_NAME = 'projectcalico.org/name';
 /** Traffic from or to an address that belongs to no Calico endpoint: Palisade's `external`. */
@@ -55,16 +55,7 @@ export function writeCalico(policy: Policy, _inventory: Inventory, _compiled: Co
   const losses: Loss[] = [];
   const groups = groupsByName(policy);
   const rules = policy.rules.filter((r) => r.disabled !== true).sort((a, b) => (a.action !== b.action ? (a.action === 'deny' ? -1 : 1) : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  const partsOf = new Map<string, (SelectorParts | undefined)[]>();
-  const parts = (name: string): (SelectorParts | undefined)[] => {
-    let out = partsOf.get(name);
-    if (out === undefined) {
-      const g = groups.get(name);
-      out = g === undefined || ['any', 'workloads', 'external', 'nodes'].includes(name) ? [] : g.selectors.map((s) => selectorParts(g, s, 'Calico', losses));
-      partsOf.set(name, out);
-    }
-    return out;
-  };
+  const parts = selectorPartsOf(groups, 'Calico', losses);
 
   /** The entities (source or destination) one group stands for. */
   const entities = (name: string, rule: Rule): Entity[] => {
@@ -156,10 +147,14 @@ export function writeCalico(policy: Policy, _inventory: Inventory, _compiled: Co
       }
     }
   }
-  for (const group of groups.values()) {
-    if (group.mode !== undefined && group.mode !== 'protect') losses.push(groupLoss(group, `mode ${group.mode} has no Calico equivalent: the rules are enforced (a staged policy would only report)`));
-  }
-  if (policy.defaultMode !== 'protect') losses.push({ subject: 'policy', message: `default mode ${policy.defaultMode} has no Calico equivalent: endpoints no policy selects stay open, selected ones are enforced` });
+  losses.push(
+    ...modeLosses(
+      policy,
+      groups.values(),
+      (mode) => `mode ${mode} has no Calico equivalent: the rules are enforced (a staged policy would only report)`,
+      'has no Calico equivalent: endpoints no policy selects stay open, selected ones are enforced',
+    ),
+  );
 
   const priorities = [...new Set(rules.map((r) => r.priority))].sort((a, b) => b - a);
   const orderOf = (priority: number): number => (priorities.indexOf(priority) + 1) * ORDER_STEP;

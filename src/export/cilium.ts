@@ -10,8 +10,8 @@ import { formatPort } from '../policy/document/write.js';
 import { groupsByName } from './enforced.js';
 import { MANAGED_BY, objectName, uniqueNames, type Manifest } from './manifest.js';
 import type { ExportResult } from './networkpolicy.js';
-import { applicationList, groupLoss, ruleLoss, type Loss } from './report.js';
-import { kubernetesSelector, onlyNamespace, selectorParts, type KubernetesSelector, type SelectorParts } from './selectors.js';
+import { applicationList, denyFirstLosses, groupLoss, modeLosses, ruleLoss, type Loss } from './report.js';
+import { kubernetesSelector, onlyNamespace, selectorPartsOf, type KubernetesSelector, type SelectorParts } from './selectors.js';
 
 const NAMESPACE_KEY = 'k8s:io.kubernetes.pod.namespace';
 const NAMESPACE_LABEL_PREFIX = 'k8s:io.cilium.k8s.namespace.labels.';
@@ -49,16 +49,7 @@ export function writeCilium(policy: Policy, _inventory: Inventory, _compiled: Co
   const losses: Loss[] = [];
   const groups = groupsByName(policy);
   const rules = policy.rules.filter((r) => r.disabled !== true);
-  const partsOf = new Map<string, (SelectorParts | undefined)[]>();
-  const parts = (name: string): (SelectorParts | undefined)[] => {
-    let out = partsOf.get(name);
-    if (out === undefined) {
-      const g = groups.get(name);
-      out = g === undefined || ENTITIES[name] !== undefined || name === 'workloads' ? [] : g.selectors.map((s) => selectorParts(g, s, 'Cilium', losses));
-      partsOf.set(name, out);
-    }
-    return out;
-  };
+  const parts = selectorPartsOf(groups, 'Cilium', losses);
 
   /** The peer clauses of one side: entities, endpoints, CIDRs or DNS names. */
   const peers = (name: string, direction: Direction, rule: Rule): { clauses: Clause[]; fqdn: boolean } => {
@@ -172,15 +163,15 @@ export function writeCilium(policy: Policy, _inventory: Inventory, _compiled: Co
     }
   }
 
-  for (const rule of rules) {
-    if (rule.action !== 'deny') continue;
-    const outranking = rules.filter((a) => a.action === 'allow' && a.priority > rule.priority).map((a) => a.id);
-    if (outranking.length > 0) losses.push(ruleLoss(rule, `deny at priority ${rule.priority} also outranks the allow rules [${outranking.join(', ')}]: Cilium applies every deny before any allow`));
-  }
-  for (const group of groups.values()) {
-    if (group.mode !== undefined && group.mode !== 'protect') losses.push(groupLoss(group, `mode ${group.mode} has no Cilium policy field: the rules are enforced (use Cilium's policy audit mode to only report)`));
-  }
-  if (policy.defaultMode !== 'protect') losses.push({ subject: 'policy', message: `default mode ${policy.defaultMode} has no Cilium policy field: endpoints no policy selects stay open, selected ones are enforced` });
+  losses.push(...denyFirstLosses(rules, 'Cilium applies every deny before any allow'));
+  losses.push(
+    ...modeLosses(
+      policy,
+      groups.values(),
+      (mode) => `mode ${mode} has no Cilium policy field: the rules are enforced (use Cilium's policy audit mode to only report)`,
+      'has no Cilium policy field: endpoints no policy selects stay open, selected ones are enforced',
+    ),
+  );
 
   const manifests: Manifest[] = [];
   const unique = uniqueNames();

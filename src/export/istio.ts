@@ -11,8 +11,8 @@ import { formatPort } from '../policy/document/write.js';
 import { groupsByName } from './enforced.js';
 import { MANAGED_BY, objectName, uniqueNames, type Manifest } from './manifest.js';
 import type { ExportResult } from './networkpolicy.js';
-import { applicationList, groupLoss, ruleLoss, type Loss } from './report.js';
-import { describeCriterion, selectorParts, type SelectorParts } from './selectors.js';
+import { applicationList, denyFirstLosses, groupLoss, modeLosses, ruleLoss, type Loss } from './report.js';
+import { describeCriterion, selectorPartsOf, type SelectorParts } from './selectors.js';
 
 /** Where a policy without namespace applies to the whole mesh. */
 export const ISTIO_ROOT_NAMESPACE = 'istio-system';
@@ -34,12 +34,8 @@ export function writeIstio(policy: Policy, _inventory: Inventory, _compiled: Com
   const losses: Loss[] = [];
   const groups = groupsByName(policy);
   const rules = policy.rules.filter((r) => r.disabled !== true);
-  const partsOf = new Map<string, (SelectorParts | undefined)[]>();
-  const parts = (g: Group): (SelectorParts | undefined)[] => {
-    let out = partsOf.get(g.name);
-    if (out === undefined) partsOf.set(g.name, (out = g.selectors.map((s) => selectorParts(g, s, 'Istio', losses))));
-    return out;
-  };
+  const partsOf = selectorPartsOf(groups, 'Istio', losses);
+  const parts = (g: Group): (SelectorParts | undefined)[] => partsOf(g.name);
 
   const targets = new Map<string, Target[]>();
   const targetsOf = (name: string, rule: Rule): Target[] => {
@@ -132,15 +128,15 @@ export function writeIstio(policy: Policy, _inventory: Inventory, _compiled: Com
     };
     for (const t of into) t.rules[rule.action === 'allow' ? 'ALLOW' : 'DENY'].push(entry);
   }
-  for (const rule of rules) {
-    if (rule.action !== 'deny') continue;
-    const outranking = rules.filter((a) => a.action === 'allow' && a.priority > rule.priority).map((a) => a.id);
-    if (outranking.length > 0) losses.push(ruleLoss(rule, `deny at priority ${rule.priority} also outranks the allow rules [${outranking.join(', ')}]: Istio applies DENY policies before ALLOW`));
-  }
-  for (const group of groups.values()) {
-    if (group.mode !== undefined && group.mode !== 'protect') losses.push(groupLoss(group, `mode ${group.mode} exported as enforced: Istio's AUDIT action only logs and cannot stand in for a decision`));
-  }
-  if (policy.defaultMode !== 'protect') losses.push({ subject: 'policy', message: `default mode ${policy.defaultMode} has no Istio equivalent: workloads with an ALLOW policy deny everything else, others stay open` });
+  losses.push(...denyFirstLosses(rules, 'Istio applies DENY policies before ALLOW'));
+  losses.push(
+    ...modeLosses(
+      policy,
+      groups.values(),
+      (mode) => `mode ${mode} exported as enforced: Istio's AUDIT action only logs and cannot stand in for a decision`,
+      'has no Istio equivalent: workloads with an ALLOW policy deny everything else, others stay open',
+    ),
+  );
 
   const manifests: Manifest[] = [];
   const unique = new Map<string, (name: string) => string>();

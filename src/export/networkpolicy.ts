@@ -15,7 +15,7 @@ import { NAMESPACE_NAME_LABEL } from './kubernetes/resources.js';
 import { enforcedCells, exportPeers, groupsByName, hasPerimeter, isWholeSpace, l4Connections, type ExportPeer } from './enforced.js';
 import { MANAGED_BY, objectName, uniqueNames, type Manifest } from './manifest.js';
 import { writeRulePolicies, untranslatable } from './networkpolicy-rules.js';
-import { applicationList, groupLoss, ruleLoss, type Loss } from './report.js';
+import { applicationList, groupLoss, modeLosses, ruleLoss, type Loss } from './report.js';
 
 export interface ExportResult {
   manifests: Manifest[];
@@ -160,7 +160,6 @@ function losses(policy: Policy, rules: readonly Rule[]): Loss[] {
     if (rule.action === 'deny') out.push(ruleLoss(rule, `deny at priority ${rule.priority} has no NetworkPolicy equivalent: folded into the allow lists computed on this inventory`));
   }
   for (const group of groupsByName(policy).values()) {
-    if (group.mode !== undefined && group.mode !== 'protect') out.push(groupLoss(group, `mode ${group.mode} has no NetworkPolicy equivalent: exported as enforced (protect)`));
     if (!used.has(group.name)) continue;
     if (group.name === 'nodes') out.push(groupLoss(group, 'nodes have no NetworkPolicy selector: exported as ipBlocks of the inventory\'s node addresses'));
     for (const s of group.selectors) {
@@ -173,7 +172,14 @@ function losses(policy: Policy, rules: readonly Rule[]): Loss[] {
       }
     }
   }
-  if (policy.defaultMode !== 'protect') out.push({ subject: 'policy', message: `default mode ${policy.defaultMode} has no NetworkPolicy equivalent: every workload is isolated (protect)` });
+  out.push(
+    ...modeLosses(
+      policy,
+      groupsByName(policy).values(),
+      (mode) => `mode ${mode} has no NetworkPolicy equivalent: exported as enforced (protect)`,
+      'has no NetworkPolicy equivalent: every workload is isolated (protect)',
+    ),
+  );
   return out;
 }
 

@@ -2,7 +2,7 @@
 // had to drop, widen or fold into something else, naming the rule or group and where it was
 // written; `palisade export` prints them so nobody enforces an export believing it is the policy.
 
-import type { Group, Rule, SourcePos } from '../model/policy.js';
+import type { Group, Mode, Policy, Rule, SourcePos } from '../model/policy.js';
 import { findProtocol } from '../dpi/registry.js';
 
 export const TARGETS = ['networkpolicy', 'cilium', 'calico', 'istio', 'neuvector'] as const;
@@ -47,4 +47,21 @@ export function distinctLosses(losses: readonly Loss[]): Loss[] {
     seen.add(key);
     return true;
   });
+}
+
+/** For targets that apply every deny before any allow: each deny that outranks allows it should not. */
+export function denyFirstLosses(rules: readonly Rule[], why: string): Loss[] {
+  return rules.flatMap((rule) => {
+    if (rule.action !== 'deny') return [];
+    const outranking = rules.filter((a) => a.action === 'allow' && a.priority > rule.priority).map((a) => a.id);
+    return outranking.length === 0 ? [] : [ruleLoss(rule, `deny at priority ${rule.priority} also outranks the allow rules [${outranking.join(', ')}]: ${why}`)];
+  });
+}
+
+/** Modes other than protect, the groups' and the policy's default, for a target that always enforces. */
+export function modeLosses(policy: Policy, groups: Iterable<Group>, groupWhy: (mode: Mode) => string, defaultWhy: string): Loss[] {
+  const out: Loss[] = [];
+  for (const group of groups) if (group.mode !== undefined && group.mode !== 'protect') out.push(groupLoss(group, groupWhy(group.mode)));
+  if (policy.defaultMode !== 'protect') out.push({ subject: 'policy', message: `default mode ${policy.defaultMode} ${defaultWhy}` });
+  return out;
 }

@@ -6,6 +6,8 @@ import { parseAddressSpec, rangeToCidrs } from '../model/address.js';
 import type { Criterion, Group, LabelRequirement, Selector } from '../model/policy.js';
 import { groupLoss, type Loss } from './report.js';
 
+const RESERVED = new Set(['any', 'workloads', 'external', 'nodes']);
+
 export type SelectorParts =
   | { kind: 'identity'; labels: LabelRequirement[]; namespaces: string[]; namespaceLabels: LabelRequirement[] }
   | { kind: 'addresses'; cidrs: string[] }
@@ -94,4 +96,18 @@ export function kubernetesSelector(reqs: readonly { req: LabelRequirement; key: 
 /** The one namespace every endpoint a selector holds for is in, if it names exactly one. */
 export function onlyNamespace(parts: SelectorParts): string | undefined {
   return parts.kind === 'identity' && parts.namespaces.length === 1 ? parts.namespaces[0] : undefined;
+}
+
+/** The parts of each selector of a group, worked out (and their losses reported) once per group; none for reserved groups. */
+export function selectorPartsOf(groups: ReadonlyMap<string, Group>, target: string, losses: Loss[]): (name: string) => (SelectorParts | undefined)[] {
+  const known = new Map<string, (SelectorParts | undefined)[]>();
+  return (name) => {
+    let out = known.get(name);
+    if (out === undefined) {
+      const g = groups.get(name);
+      out = g === undefined || RESERVED.has(name) ? [] : g.selectors.map((s) => selectorParts(g, s, target, losses));
+      known.set(name, out);
+    }
+    return out;
+  };
 }

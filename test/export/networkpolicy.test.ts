@@ -160,9 +160,9 @@ test('the report names every application, ICMP port, deny, fqdn, image criterion
     'rule web-to-db: applications [PostgreSQL] dropped: NetworkPolicy is L3/L4, the ports are allowed for any application',
     'rule ping: ports [icmp/8] dropped: NetworkPolicy has no ICMP',
     'rule no-stripe: deny at priority 3 has no NetworkPolicy equivalent: folded into the allow lists computed on this inventory',
-    'group web: mode monitor has no NetworkPolicy equivalent: exported as enforced (protect)',
     'group db: image postgres:* has no label equivalent: its workloads on this inventory are selected by their labels, new ones are not covered',
     'group stripe: fqdn api.stripe.example dropped: NetworkPolicy has no DNS names, nothing is allowed to or from them',
+    'group web: mode monitor has no NetworkPolicy equivalent: exported as enforced (protect)',
     'policy: default mode discover has no NetworkPolicy equivalent: every workload is isolated (protect)',
     'policy: deny rules [no-stripe] cannot be written rule by rule: exported as what each workload of this inventory may send and receive, selected by its labels',
   ]);
