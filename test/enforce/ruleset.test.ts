@@ -106,8 +106,7 @@ test('a deny rule drops only where a side is a protect workload, and otherwise a
 
 test('with no matching rule protect sides drop, monitor sides alert, and discover sides pass silently', () => {
   const r = ruleset(policy(groups({ db: 'protect', api: 'monitor', web: 'discover' }), []), shop);
-  const lines = chainLines(r, 'forward');
-  assert.deepEqual(lines.slice(1), [
+  assert.deepEqual(chainLines(r, 'defaults'), [
     'ip saddr @protect_v4 limit rate 20/second burst 40 packets log prefix "pal:default:drop" group 0 queue-threshold 1',
     'ip saddr @protect_v4 counter name "default" drop',
     'ip daddr @protect_v4 limit rate 20/second burst 40 packets log prefix "pal:default:drop" group 0 queue-threshold 1',
@@ -123,7 +122,8 @@ test('with no matching rule protect sides drop, monitor sides alert, and discove
 
 test('a policy without protect or monitor workloads never drops or alerts by default', () => {
   const r = ruleset(policy(groups(), [], 'discover'), shop);
-  assert.deepEqual(chainLines(r, 'forward'), ['ct state established,related accept']);
+  assert.deepEqual(chainLines(r, 'forward'), ['ct state established,related accept', 'goto defaults']);
+  assert.deepEqual(chainLines(r, 'defaults'), []);
 });
 
 test('address criteria become interval elements, overlapping ranges merged', () => {
@@ -142,14 +142,14 @@ test('the external group matches addresses that no workload or node holds', () =
 
 test('a rule between "any" and "any" matches both families without address checks', () => {
   const r = ruleset(policy(groups(), [rule('all', 'any', 'any', { ports: [tcp(22)] })]), shop);
-  assert.equal(chainLines(r, 'forward')[1], 'meta l4proto tcp th dport { 22 } counter name "r0" accept');
+  assert.equal(chainLines(r, 'p_tcp_22')[0], 'meta l4proto tcp th dport { 22 } counter name "r0" accept');
 });
 
 test('IPv6 workloads get ip6 matches; icmp types match in IPv4 only and icmpv6 types in IPv6 only', () => {
   const inv = inventory([workload('web', [{ ip: '10.0.0.1' }, { ip: 'fd00::1' }]), workload('api', [{ ip: '10.0.0.2' }, { ip: 'fd00::2' }])]);
   const ports = [{ proto: 'icmp' as const, first: 8, last: 8 }, { proto: 'icmpv6' as const, first: 128, last: 128 }];
   const r = ruleset(policy(groups(), [rule('ping', 'web', 'api', { ports })], 'discover'), inv);
-  const lines = chainLines(r, 'forward').slice(1);
+  const lines = chainLines(r, 'forward').slice(1, -1);
   assert.equal(lines.length, 2);
   assert.match(lines[0] as string, /^ip saddr @g\d+_v4 ip daddr @g\d+_v4 icmp type \{ 8 \} counter name "r0" accept$/);
   assert.match(lines[1] as string, /^ip6 saddr @g\d+_v6 ip6 daddr @g\d+_v6 icmpv6 type \{ 128 \} counter name "r0" accept$/);
@@ -168,7 +168,7 @@ test('with --node only the workloads on that node have perimeters, and rules wit
 test('an allow rule naming applications accepts only where no side is in protect', () => {
   const p = policy(groups({ db: 'protect' }), [rule('api-db', 'api', 'db', { ports: [tcp(5432)], applications: ['postgresql'] })]);
   const r = ruleset(p, shop);
-  assert.match(chainLines(r, 'forward')[1] as string, /ip saddr != @protect_v4 ip daddr != @protect_v4 meta l4proto tcp th dport \{ 5432 \} counter name "r0" accept$/);
+  assert.match(chainLines(r, 'p_tcp_5432')[0] as string, /ip saddr != @protect_v4 ip daddr != @protect_v4 meta l4proto tcp th dport \{ 5432 \} counter name "r0" accept$/);
   assert.ok(r.notes.some((n) => n.includes('api-db') && n.includes('no side is in protect')));
 });
 
@@ -218,4 +218,26 @@ test('a selector whose address criteria share no address adds none', () => {
   const disjoint = { name: 'none', selectors: [{ criteria: [{ kind: 'address' as const, spec: '10.9.0.0/24' }, { kind: 'address' as const, spec: '10.8.0.0/24' }] }] };
   const r = ruleset(policy([...groups(), disjoint], [rule('x', 'web', 'none')], 'discover'), shop);
   assert.ok(r.notes.includes('rule x: matches no address on this node'));
+});
+
+test('new connections are dispatched by protocol and port to the rules that can admit them', () => {
+  const p = policy(
+    groups(),
+    [
+      rule('web-80', 'web', 'api', { ports: [tcp(80)], priority: 3 }),
+      rule('wide', 'web', 'api', { ports: [tcp(1, 1000)], priority: 2 }),
+      rule('db-53', 'web', 'db', { ports: [{ proto: 'udp', first: 53, last: 53 }], priority: 1 }),
+      rule('anything', 'api', 'db'),
+    ],
+    'discover',
+  );
+  const r = ruleset(p, shop);
+  const forward = chainLines(r, 'forward');
+  assert.equal(forward[1], 'meta l4proto . th dport vmap { tcp . 80 : goto p_tcp_80, udp . 53 : goto p_udp_53 }');
+  const ids = (lines: string[]): (string | undefined)[] => lines.flatMap((l) => /counter name "(r\d+)"/.exec(l)?.[1] ?? []).map((c) => r.counters.get(c));
+  assert.deepEqual(ids(chainLines(r, 'p_tcp_80')), ['web-80', 'wide', 'anything']);
+  assert.deepEqual(ids(chainLines(r, 'p_udp_53')), ['db-53', 'anything']);
+  assert.deepEqual(ids(forward), ['wide', 'anything']);
+  assert.equal(chainLines(r, 'p_tcp_80').at(-1), 'goto defaults');
+  assert.equal(forward.at(-1), 'goto defaults');
 });

@@ -5,10 +5,11 @@
 // How the semantics map onto the kernel:
 // - A forward chain sees pod-to-pod traffic on the node. Established and related packets are
 //   accepted first, so only the first packet of a connection walks the rules.
-// - Rules run in decision order (compiled.rules), each with a named counter. The first rule that
+// - Rules run in decision order (compiled.rules), each with a named counter, dispatched by
+//   protocol and port to the chain of the rules that can admit it. The first rule that
 //   matches decides: allow accepts; deny jumps to a per-rule chain that drops when a side is a
 //   local workload in protect and otherwise accepts with an alert (any workload side reports a
-//   deny, whatever its mode). With no match, the end of the forward chain applies each side's
+//   deny, whatever its mode). With no match, the defaults chain applies each side's
 //   default: protect drops, monitor alerts, discover lets the connection through silently.
 // - Only workloads on this node have a perimeter here: the protect, monitor and local sets hold
 //   their addresses, so a connection is dropped only when one of its local sides is in protect.
@@ -274,7 +275,7 @@ export function compileRuleset(policy: Policy, inventory: Inventory, compiled: C
   const log = (tag: string, action: 'drop' | 'alert'): string => `${limit} log prefix "pal:${tag}:${action}" group ${opts.logGroup} queue-threshold 1`;
   const counters = new Map<string, string>([['default', 'default']]);
   const tags = new Map<string, string>([['default', 'default']]);
-  const forward: string[] = ['ct state established,related accept'];
+  const placed: { ports: PortRange[]; keys: string[] | undefined; lines: string[] }[] = [];
   const chains: string[] = [];
   let inForce = 0;
   let chainRules = 0;
@@ -315,7 +316,7 @@ export function compileRuleset(policy: Policy, inventory: Inventory, compiled: C
     counters.set(counter, rule.id);
     tags.set(tag, rule.id);
     const verdict = rule.action === 'allow' ? `counter name "${counter}" accept` : `counter name "${counter}" goto deny_${counter}`;
-    const before = forward.length;
+    const lines: string[] = [];
     for (const c of clients) {
       for (const s of servers) {
         // Families: none needed when both sides are "any" and the port does not imply one;
@@ -327,24 +328,44 @@ export function compileRuleset(policy: Policy, inventory: Inventory, compiled: C
           const addr = sideExpr(c, 'saddr', f, known) + sideExpr(s, 'daddr', f, known) + guard;
           for (const p of ports === 'any' ? [{ expr: '' }] : ports) {
             if (p.family !== undefined && f !== undefined && p.family !== f) continue;
-            forward.push(addr + p.expr + verdict);
+            lines.push(addr + p.expr + verdict);
           }
         }
       }
     }
-    if (forward.length === before) {
+    if (lines.length === 0) {
       counters.delete(counter);
       notes.push(`rule ${rule.id}: matches no address on this node`);
       return;
     }
     inForce++;
+    placed.push({ ports: rule.ports, keys: portKeys(rule.ports), lines });
     if (rule.action === 'deny') {
-      const lines = [...verdictLines(tag, localSet), 'accept'];
-      chainRules += lines.length;
-      chains.push(chain(`deny_${counter}`, undefined, lines));
+      const deny = [...verdictLines(tag, localSet), 'accept'];
+      chainRules += deny.length;
+      chains.push(chain(`deny_${counter}`, undefined, deny));
     }
   });
-  forward.push(...verdictLines('default', monitor, 'default'));
+  const defaults = verdictLines('default', monitor, 'default');
+  chainRules += defaults.length;
+  chains.push(chain('defaults', undefined, defaults));
+
+  // Dispatch on protocol and port: a new connection walks only the rules that can admit its
+  // port (DESIGN.md keeps every L3/L4 verdict in the kernel, so the walk is the cost of a
+  // connection). Rules with wide port ranges or none are in every port chain they admit, and in
+  // the forward chain for ports no chain is named for.
+  const keys = [...new Set(placed.flatMap((r) => r.keys ?? []))];
+  const forward = ['ct state established,related accept'];
+  if (keys.length > 0) {
+    forward.push(`meta l4proto . th dport vmap { ${keys.map((k) => `${k.replace('/', ' . ')} : goto ${portChain(k)}`).join(', ')} }`);
+  }
+  for (const key of keys) {
+    const lines = placed.flatMap((r) => ((r.keys === undefined ? admits(r.ports, key) : r.keys.includes(key)) ? r.lines : []));
+    lines.push('goto defaults');
+    chainRules += lines.length;
+    chains.push(chain(portChain(key), undefined, lines));
+  }
+  forward.push(...placed.flatMap((r) => (r.keys === undefined ? r.lines : [])), 'goto defaults');
 
   const counterDecls = [...counters].map(([name, id]) => `  counter ${name} { comment ${quote(id === 'default' ? 'default verdicts' : `rule ${id}`)} }`);
   const setDecls = sets.flatMap((s) => [renderSet(s, 4), renderSet(s, 6)]);
@@ -360,6 +381,33 @@ export function compileRuleset(policy: Policy, inventory: Inventory, compiled: C
   const elements = sets.reduce((n, s) => n + s.v4.length + s.v6.length, 0);
   return { text, counters, tags, notes, stats: { rules: inForce, nftRules: forward.length + chainRules, sets: setDecls.length, elements, localWorkloads: local.size } };
 }
+
+/** Widest port range a rule may span and still be listed port by port in the dispatch. */
+const MAX_DISPATCHED_SPAN = 16;
+const DISPATCHED = new Set(['tcp', 'udp', 'sctp']);
+
+/** `tcp/80`-style keys of every port a rule admits, or undefined when it must be walked for all ports. */
+function portKeys(ports: PortRange[]): string[] | undefined {
+  if (ports.length === 0) return undefined;
+  const keys: string[] = [];
+  for (const p of ports) {
+    if (!DISPATCHED.has(p.proto) || p.first === undefined) return undefined;
+    const last = p.last ?? p.first;
+    if (last - p.first >= MAX_DISPATCHED_SPAN) return undefined;
+    for (let port = p.first; port <= last; port++) keys.push(`${p.proto}/${port}`);
+  }
+  return keys;
+}
+
+/** Whether a rule's ports admit the protocol and port of a key. */
+function admits(ports: PortRange[], key: string): boolean {
+  const [proto, portText] = key.split('/') as [string, string];
+  const port = Number(portText);
+  if (ports.length === 0) return true;
+  return ports.some((p) => p.proto === 'any' || (p.proto === proto && (p.first === undefined || (port >= p.first && port <= (p.last ?? p.first)))));
+}
+
+const portChain = (key: string): string => `p_${key.replace('/', '_')}`;
 
 function chain(name: string, hook: string | undefined, lines: string[]): string {
   return [`  chain ${name} {`, ...(hook === undefined ? [] : [`    ${hook}`]), ...lines.map((l) => `    ${l}`), '  }'].join('\n');
