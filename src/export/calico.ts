@@ -4,7 +4,7 @@
 // one policy as in Palisade, selectors in Calico's expression syntax. Namespaced when the group
 // names one namespace, GlobalNetworkPolicy otherwise.
 
-import type { Group, LabelRequirement, Policy, PortRange, Rule } from '../model/policy.js';
+import type { LabelRequirement, Policy, PortRange, Rule } from '../model/policy.js';
 import type { Inventory } from '../model/workload.js';
 import type { CompiledPolicy } from '../policy/compile.js';
 import { groupsByName } from './enforced.js';
