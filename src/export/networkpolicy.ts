@@ -159,9 +159,9 @@ function losses(policy: Policy, rules: readonly Rule[]): Loss[] {
     if (icmp.length > 0 && rule.action === 'allow') out.push(ruleLoss(rule, `ports [${icmp.map(formatPort).join(', ')}] dropped: NetworkPolicy has no ICMP`));
     if (rule.action === 'deny') out.push(ruleLoss(rule, `deny at priority ${rule.priority} has no NetworkPolicy equivalent: folded into the allow lists computed on this inventory`));
   }
+  if (used.has('nodes')) out.push({ subject: 'group nodes', message: 'nodes have no NetworkPolicy selector: exported as ipBlocks of the inventory\'s node addresses' });
   for (const group of groupsByName(policy).values()) {
     if (!used.has(group.name)) continue;
-    if (group.name === 'nodes') out.push(groupLoss(group, 'nodes have no NetworkPolicy selector: exported as ipBlocks of the inventory\'s node addresses'));
     for (const s of group.selectors) {
       for (const c of s.criteria) {
         if (c.kind === 'fqdn') out.push(groupLoss(group, `fqdn ${c.pattern} dropped: NetworkPolicy has no DNS names, nothing is allowed to or from them`));

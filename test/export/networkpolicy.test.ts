@@ -168,6 +168,14 @@ test('the report names every application, ICMP port, deny, fqdn, image criterion
   ]);
 });
 
+test('rules through the nodes are reported as written with the inventory\'s node addresses', () => {
+  const inv = inventory([workload('web', '10.0.0.1')], { nodes: [{ name: 'n1', addresses: ['10.0.9.1'] }] });
+  const { manifests, losses } = exportOf(policy([group('web', [app('web')])], [rule('probes', 'nodes', 'web', { ports: [tcp(8080)] })]), inv);
+  assert.deepEqual(losses.map(formatLoss), ["group nodes: nodes have no NetworkPolicy selector: exported as ipBlocks of the inventory's node addresses"]);
+  const ingress = manifests.find((m) => m.metadata.name === 'palisade-probes-ingress') as Manifest;
+  assert.deepEqual(ingress.spec['ingress'], [{ from: [{ ipBlock: { cidr: '10.0.9.1/32' } }], ports: [{ protocol: 'TCP', port: 8080 }] }]);
+});
+
 test('a loss line starts with the file and line where the rule was written', () => {
   const r = rule('web-to-api', 'web', 'api', { applications: ['http'], pos: { file: 'policy/shop.yaml', line: 14, col: 7, path: 'rules[0]' } });
   const lines = exportOf(policy([group('web', [app('web')]), group('api', [app('api')])], [r]), shop).losses.map(formatLoss);
