@@ -124,10 +124,10 @@ async function runExposure(options: ExposureOptions): Promise<void> {
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 export function registerAnalyze(program: Command): void {
-  const analyze = program.command('analyze').description('Answer questions about what a policy allows, before it is enforced.');
+  const analyze = program.command('analyze').description('answer questions about what a policy allows, before it is enforced');
   analyze
     .command('reach')
-    .description('List which workloads may reach which, and on which protocols, ports and applications.')
+    .description('list which workloads may reach which, and on which protocols, ports and applications')
     .option('--k8s <dir>', 'Kubernetes manifests (workloads, namespaces, NetworkPolicies) under this directory')
     .option('--policy <paths...>', 'Palisade policy files or directories')
     .option('--inventory <file>', 'inventory of workloads (with --policy)')
@@ -136,7 +136,7 @@ export function registerAnalyze(program: Command): void {
     .action((options: ReachOptions) => runReach(options));
   analyze
     .command('exposure')
-    .description('Rank workloads by blast radius: what each can reach directly and transitively, and who can reach it.')
+    .description('rank workloads by blast radius: what each can reach directly and transitively, and who can reach it')
     .requiredOption('--policy <paths...>', 'Palisade policy files or directories')
     .requiredOption('--inventory <file>', 'inventory of workloads')
     .option('--weight <label=value:n>', `sensitivity of workloads with a label (own or namespace's); repeatable; defaults ${DEFAULT_WEIGHTS.map((w) => `${w.key}=${w.value}:${w.weight}`).join(', ')}`, collect)

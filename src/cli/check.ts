@@ -38,7 +38,7 @@ async function runCheck(options: CheckOptions): Promise<void> {
 export function registerCheck(program: Command): void {
   program
     .command('check')
-    .description('Prove assertions about what a policy allows (exit 0 all hold, 1 some fail, 2 bad input).')
+    .description('prove assertions about what a policy allows (exit 0 all hold, 1 some fail, 2 bad input)')
     .requiredOption('--assert <file>', 'assertion file (see examples/shop/assertions.yaml)')
     .requiredOption('--policy <paths...>', 'Palisade policy files or directories')
     .requiredOption('--inventory <file>', 'inventory of workloads')

@@ -26,7 +26,7 @@ async function runDiff(oldPath: string, newPath: string, options: DiffOptions): 
 /** Options and action of the diff command; it stands at the top level and under `policy`. */
 export function defineDiff(command: Command): Command {
   return command
-    .description('Compare what two policies allow: connections added, removed and changed, with the rules responsible.')
+    .description('compare what two policies allow: connections added, removed and changed, with the rules responsible')
     .argument('<old>', 'the policy before (file or directory)')
     .argument('<new>', 'the policy after (file or directory)')
     .requiredOption('--inventory <file>', 'inventory of workloads')

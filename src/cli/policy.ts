@@ -224,10 +224,10 @@ async function runExplain(options: ExplainOptions): Promise<void> {
 }
 
 export function registerPolicy(program: Command): void {
-  const policy = program.command('policy').description('Check policy documents and explain the decisions they make.');
+  const policy = program.command('policy').description('check policy documents and explain the decisions they make');
   policy
     .command('check')
-    .description('Validate and lint policy documents. Exit 0 when clean (warnings allowed unless --strict), 1 on findings, 2 on unreadable or invalid input.')
+    .description('validate and lint policy documents. Exit 0 when clean (warnings allowed unless --strict), 1 on findings, 2 on unreadable or invalid input')
     .argument('<paths...>', 'policy files or directories (read recursively: .yaml, .yml, .json)')
     .option('--inventory <file>', 'workloads to lint against (Palisade inventory YAML/JSON, or kubectl get pods,namespaces,services -A -o json); enables the findings that need workloads')
     .option('--format <format>', `output format: ${CHECK_FORMATS.join(', ')} (SARIF 2.1.0, paths relative to the current directory)`, 'text')
@@ -235,7 +235,7 @@ export function registerPolicy(program: Command): void {
     .action(async (paths: string[], options: CheckOptions) => runCheck(paths, options));
   policy
     .command('explain')
-    .description('Explain the verdict for one connection: each perimeter, the deciding rule and where it is written, or the nearest misses.')
+    .description('explain the verdict for one connection: each perimeter, the deciding rule and where it is written, or the nearest misses')
     .requiredOption('--policy <paths...>', 'policy files or directories')
     .requiredOption('--inventory <file>', 'the workloads (Palisade inventory YAML/JSON, or kubectl JSON)')
     .requiredOption('--from <endpoint>', 'client: workload name or id, IP address, or DNS name of an outside endpoint')

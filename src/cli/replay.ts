@@ -54,7 +54,7 @@ async function runReplay(inputs: string[], options: ReplayOptions): Promise<void
 export function registerReplay(program: Command): void {
   program
     .command('replay')
-    .description('Run recorded traffic (pcap, pcapng, Flow JSON lines, Hubble JSON) against a candidate policy.')
+    .description('run recorded traffic (pcap, pcapng, Flow JSON lines, Hubble JSON) against a candidate policy')
     .argument('<inputs...>', 'recorded traffic; - reads standard input')
     .requiredOption('--policy <paths...>', 'the candidate policy (files or directories)')
     .requiredOption('--inventory <file>', 'inventory of workloads')
