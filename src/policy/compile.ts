@@ -55,8 +55,6 @@ export interface Membership {
   /** Canonical address, or the text given when it is no address. */
   ip: string;
   kind: 'workload' | 'node' | 'external';
-  workload: Workload | undefined;
-  node: string | undefined;
   /** Groups it is in now: its profile's bits, or `scratch` when a dynamic group added some. */
   bits: Uint32Array;
   scratch: Uint32Array;
@@ -584,8 +582,6 @@ class Compiled implements CompiledPolicy {
     return {
       ip: '',
       kind: 'external',
-      workload: undefined,
-      node: undefined,
       bits: new Uint32Array(this.words),
       scratch: new Uint32Array(this.words),
       slot: -1,
@@ -748,15 +744,10 @@ class Compiled implements CompiledPolicy {
     out.slot = slot;
     if (slot >= 0) {
       profile = this.slots[3 * slot] as number;
-      const wi = this.slots[3 * slot + 1] as number;
-      out.kind = wi >= 0 ? 'workload' : 'node';
-      out.workload = wi >= 0 ? this.inventory.workloads[wi] : undefined;
-      out.node = wi >= 0 ? undefined : this.inventory.nodes[this.slots[3 * slot + 2] as number]?.name;
+      out.kind = (this.slots[3 * slot + 1] as number) >= 0 ? 'workload' : 'node';
     } else {
       profile = v4 !== undefined ? this.externalV4Profile(v4) : this.externalProfile;
       out.kind = 'external';
-      out.workload = undefined;
-      out.node = undefined;
     }
     const p = this.profiles[profile] as Profile;
     out.profile = profile;
@@ -896,11 +887,21 @@ class Compiled implements CompiledPolicy {
     const k = ((m.slot * 2 + (side === 'egress' ? 0 : 1)) * MODES.length + mode) * (PENDING + 1) + outcome;
     let v = this.sideVerdicts[k];
     if (v === undefined) {
-      const w = m.workload as Workload;
+      const w = this.workloadOf(m) as Workload;
       const s = { workload: w.id, name: w.name, side, mode: MODES[mode] as Mode };
       v = this.sideVerdicts[k] = outcome === PENDING ? pendingSideVerdict(s) : sideVerdict(s, OUTCOMES[outcome] as Outcome);
     }
     return v;
+  }
+
+  /** The workload an endpoint is, when it is one. Not stored in the membership: decide rarely needs it. */
+  workloadOf(m: Membership): Workload | undefined {
+    return m.slot >= 0 ? this.inventory.workloads[this.slots[3 * m.slot + 1] as number] : undefined;
+  }
+
+  /** The node name of an endpoint that is a node's address. */
+  nodeOf(m: Membership): string | undefined {
+    return m.kind === 'node' ? this.inventory.nodes[this.slots[3 * m.slot + 2] as number]?.name : undefined;
   }
 
   /** How an endpoint reads in a reason: the workload's name, `node <name>`, or the address. */

@@ -60,13 +60,15 @@ export function describePorts(ports: readonly PortRange[]): string {
 
 function endpointOf(view: CompiledView, m: Membership): EndpointExplanation {
   const out: EndpointExplanation = { ip: m.ip, kind: m.kind, groups: view.groupNamesOf(m.bits) };
-  if (m.workload) {
-    out.workload = m.workload.id;
+  const workload = view.workloadOf(m);
+  if (workload) {
+    out.workload = workload.id;
     const { mode, from } = view.modeOf(m.bits);
     out.mode = mode;
     out.modeFrom = from;
   }
-  if (m.node !== undefined) out.node = m.node;
+  const node = view.nodeOf(m);
+  if (node !== undefined) out.node = node;
   return out;
 }
 
