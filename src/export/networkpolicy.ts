@@ -185,7 +185,14 @@ function losses(policy: Policy, rules: readonly Rule[]): Loss[] {
 
 export function writeNetworkPolicies(policy: Policy, inventory: Inventory, compiled: CompiledPolicy): ExportResult {
   const reason = untranslatable(policy, inventory);
-  if (reason === undefined) return { manifests: writeRulePolicies(policy, inventory), losses: losses(policy, policy.rules.filter((r) => r.disabled !== true)) };
+  if (reason === undefined) {
+    const namespaces = [...new Set(inventory.workloads.map((w) => w.namespace))];
+    const isolation: Loss = {
+      subject: 'policy',
+      message: `the default deny and rules of groups without a namespace are written into this inventory's namespaces [${namespaces.join(', ')}]: namespaces created later need a new export`,
+    };
+    return { manifests: writeRulePolicies(policy, inventory), losses: [...losses(policy, policy.rules.filter((r) => r.disabled !== true)), isolation] };
+  }
   const result = writeEnforcedAllowSets(policy, inventory, compiled);
   result.losses.push({ subject: 'policy', message: `${reason} cannot be written rule by rule: exported as what each workload of this inventory may send and receive, selected by its labels` });
   return result;
