@@ -133,6 +133,7 @@ export function writeCilium(policy: Policy, _inventory: Inventory, _compiled: Co
     const empty = (): Subject['entries'] => ({ ingress: [], ingressDeny: [], egress: [], egressDeny: [] });
     const group = groups.get(name);
     if (name === 'any' || name === 'workloads') out.push({ group, name, namespace: undefined, selector: {}, entries: empty(), fqdn: false });
+    else if (name === 'nodes') losses.push({ subject: 'group nodes', message: 'the nodes\' own side of rules is not written: that needs Cilium host policies (nodeSelector), which Palisade does not export' });
     else if (ENTITIES[name] === undefined) {
       for (const p of parts(name)) {
         if (p === undefined || p.kind !== 'identity') continue;
