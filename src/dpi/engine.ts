@@ -76,11 +76,9 @@ export class Identifier {
     private readonly limits: IdentifierLimits = defaultLimits,
   ) {
     this.ctx = { transport, clientPort, serverPort, other: EMPTY };
-    this.state = new Uint8Array(protocols.length);
-    protocols.forEach((p, i) => {
-      this.state[i] = p.refines === undefined && p.transports.includes(transport) ? ALIVE : IDLE;
-    });
-    if (!this.state.includes(ALIVE)) this.phase = 'done';
+    const initial = initialStates(protocols, transport);
+    this.state = new Uint8Array(initial.state);
+    if (!initial.anyAlive) this.phase = 'done';
   }
 
   /** New payload of one direction: in-order stream bytes (TCP) or one datagram (UDP). */
@@ -252,6 +250,29 @@ export class Identifier {
     this.seen[C2S] = this.seen[S2C] = EMPTY;
     this.ctx.other = EMPTY;
   }
+}
+
+interface InitialStates {
+  state: Uint8Array;
+  anyAlive: boolean;
+}
+
+/** Per registry and transport, the candidate states every session starts from: worked out once, copied per session. */
+const initialByRegistry = new WeakMap<readonly ProtocolModule[], Map<Transport, InitialStates>>();
+
+function initialStates(protocols: readonly ProtocolModule[], transport: Transport): InitialStates {
+  let byTransport = initialByRegistry.get(protocols);
+  if (byTransport === undefined) {
+    byTransport = new Map();
+    initialByRegistry.set(protocols, byTransport);
+  }
+  let initial = byTransport.get(transport);
+  if (initial === undefined) {
+    const state = Uint8Array.from(protocols, (p) => (p.refines === undefined && p.transports.includes(transport) ? ALIVE : IDLE));
+    initial = { state, anyAlive: state.includes(ALIVE) };
+    byTransport.set(transport, initial);
+  }
+  return initial;
 }
 
 // A module that throws is a bug in that module, but one bad probe must not take the session table

@@ -18,6 +18,9 @@ export interface InspectOptions {
 
 const TRANSPORTS: Partial<Record<IpProto, Transport>> = { tcp: 'tcp', udp: 'udp', sctp: 'sctp' };
 
+/** `000Z` to `999Z`: the end of an ISO time, so a Flow time is one concatenation. */
+const MILLIS_Z = Array.from({ length: 1000 }, (_, ms) => `${String(ms).padStart(3, '0')}Z`);
+
 /**
  * ISO 8601 text of packet times (microseconds). The sessions of a capture end close together, so
  * the date and time up to the second is formatted once per second and only the milliseconds vary.
@@ -34,8 +37,7 @@ class IsoClock {
       this.head = new Date(second * 1000).toISOString().slice(0, -4);
       this.second = second;
     }
-    const frac = ms - second * 1000;
-    return `${this.head}${frac < 10 ? '00' : frac < 100 ? '0' : ''}${frac}Z`;
+    return this.head + (MILLIS_Z[ms - second * 1000] as string);
   }
 }
 

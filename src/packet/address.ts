@@ -12,3 +12,26 @@ export function formatIp(bytes: Uint8Array): string {
   if (b.length === 16) return formatIpv6((b.readBigUInt64BE(0) << 64n) | b.readBigUInt64BE(8));
   return '';
 }
+
+/** IPv4 texts one session table keeps: bounded, because an adversary chooses the addresses. */
+const MAX_CACHED_V4 = 4096;
+
+/**
+ * Address text for new sessions. A capture's sessions share few addresses (a scan: one scanner,
+ * thousands of sessions), so each IPv4 address is formatted once and its text shared.
+ */
+export class AddressText {
+  private readonly v4 = new Map<number, string>();
+
+  of(bytes: Buffer): string {
+    if (bytes.length !== 4) return formatIp(bytes);
+    const value = be32(bytes, 0);
+    let text = this.v4.get(value);
+    if (text === undefined) {
+      if (this.v4.size >= MAX_CACHED_V4) this.v4.clear();
+      text = formatIpv4(value);
+      this.v4.set(value, text);
+    }
+    return text;
+  }
+}

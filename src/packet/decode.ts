@@ -48,6 +48,10 @@ export interface Packet {
   /** Outermost VLAN id, -1 when untagged. */
   vlan: number;
   ipVersion: 4 | 6;
+  /**
+   * Copied out of the frame into buffers the packet keeps and rewrites for the next packet (a view
+   * per address and packet was a large share of the path's garbage): read them during the call.
+   */
   src: Buffer;
   dst: Buffer;
   /** IP bytes on the wire, headers included (a reassembled datagram: the sum over its fragments). */
@@ -180,6 +184,13 @@ export function walkIpv6Extensions(buf: Buffer, next: number, off: number, end: 
   }
 }
 
+/** The address at `at` of `size` bytes, written into `into` when it has that size, else into a new buffer. */
+function address(data: Buffer, at: number, size: number, into: Buffer): Buffer {
+  const out = into.length === size ? into : Buffer.alloc(size);
+  for (let i = 0; i < size; i++) out[i] = data[at + i] as number;
+  return out;
+}
+
 /** Decodes the IP header at `off` (version from the link layer) into `pkt`. */
 export function decodeIp(data: Buffer, version: 4 | 6, off: number, pkt: Packet): DecodeDrop | null {
   pkt.fragment = false;
@@ -202,8 +213,8 @@ export function decodeIp(data: Buffer, version: 4 | 6, off: number, pkt: Packet)
     const end = off + Math.min(wire, avail);
     const ff = be16(data, off + 6);
     pkt.ipVersion = 4;
-    pkt.src = data.subarray(off + 12, off + 16);
-    pkt.dst = data.subarray(off + 16, off + 20);
+    pkt.src = address(data, off + 12, 4, pkt.src);
+    pkt.dst = address(data, off + 16, 4, pkt.dst);
     pkt.proto = data[off + 9] ?? 0;
     pkt.ipBytes = wire;
     pkt.l4 = data.subarray(off + ihl, end);
@@ -223,8 +234,8 @@ export function decodeIp(data: Buffer, version: 4 | 6, off: number, pkt: Packet)
   const w = walkIpv6Extensions(data, data[off + 6] ?? IPPROTO_NONE, off + 40, end);
   if (typeof w === 'string') return w;
   pkt.ipVersion = 6;
-  pkt.src = data.subarray(off + 8, off + 24);
-  pkt.dst = data.subarray(off + 24, off + 40);
+  pkt.src = address(data, off + 8, 16, pkt.src);
+  pkt.dst = address(data, off + 24, 16, pkt.dst);
   pkt.proto = w.proto;
   pkt.ipBytes = wire;
   pkt.l4 = data.subarray(w.off, end);

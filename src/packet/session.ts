@@ -4,7 +4,7 @@
 // cap with least-recently-seen eviction, idle timeouts in packet time, and reassembly caps.
 
 import type { Counters, IpProto } from '../model/flow.js';
-import { formatIp } from './address.js';
+import { AddressText } from './address.js';
 import { be16 } from './bytes.js';
 import {
   IPPROTO_ICMP,
@@ -237,6 +237,7 @@ export class SessionTable {
   private readonly counters: SessionStats;
   private readonly streams: StreamContext<TrackedSession>;
   private readonly ports = { sport: 0, dport: 0 };
+  private readonly addresses = new AddressText();
 
   constructor(
     private readonly sink: SessionSink,
@@ -379,8 +380,8 @@ export class SessionTable {
       srcIsClient = pkt.icmpType === (proto === IPPROTO_ICMP ? 8 : 128);
     }
     const icmp = proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6;
-    const srcIp = formatIp(pkt.src);
-    const dstIp = formatIp(pkt.dst);
+    const srcIp = this.addresses.of(pkt.src);
+    const dstIp = this.addresses.of(pkt.dst);
     let client: Endpoint;
     let server: Endpoint;
     if (icmp) {
