@@ -301,12 +301,12 @@ describe('palisade agent on a node namespace', { skip, timeout: E2E_TIMEOUT_MS }
     const open = start('open');
     await enforcing(open);
     open.child.kill('SIGTERM');
-    assert.equal(await open.exited, 0);
-    assert.equal(await table(), undefined);
+    assert.equal(await open.exited, 0, open.messages.join('\n'));
+    assert.equal(await table(), undefined, open.messages.join('\n'));
     const closed = start('closed');
     await enforcing(closed);
     closed.child.kill('SIGTERM');
-    assert.equal(await closed.exited, 0);
+    assert.equal(await closed.exited, 0, closed.messages.join('\n'));
     assert.notEqual(await table(), undefined);
     assert.equal(await reaches(lab, 'web', 'db', PORT.db), false);
   });

@@ -142,7 +142,7 @@ test('the external group matches addresses that no workload or node holds', () =
 
 test('a rule between "any" and "any" matches both families without address checks', () => {
   const r = ruleset(policy(groups(), [rule('all', 'any', 'any', { ports: [tcp(22)] })]), shop);
-  assert.equal(chainLines(r, 'p_tcp_22')[0], 'meta l4proto tcp th dport { 22 } counter name "r0" accept');
+  assert.equal(chainLines(r, 'p_tcp_22').at(-2), 'meta l4proto tcp th dport { 22 } counter name "r0" accept');
 });
 
 test('IPv6 workloads get ip6 matches; icmp types match in IPv4 only and icmpv6 types in IPv6 only', () => {
@@ -168,7 +168,7 @@ test('with --node only the workloads on that node have perimeters, and rules wit
 test('an allow rule naming applications accepts only where no side is in protect', () => {
   const p = policy(groups({ db: 'protect' }), [rule('api-db', 'api', 'db', { ports: [tcp(5432)], applications: ['postgresql'] })]);
   const r = ruleset(p, shop);
-  assert.match(chainLines(r, 'p_tcp_5432')[0] as string, /ip saddr != @protect_v4 ip daddr != @protect_v4 meta l4proto tcp th dport \{ 5432 \} counter name "r0" accept$/);
+  assert.match(chainLines(r, 'p_tcp_5432').at(-2) as string, /ip saddr != @protect_v4 ip daddr != @protect_v4 meta l4proto tcp th dport \{ 5432 \} counter name "r0" accept$/);
   assert.ok(r.notes.some((n) => n.includes('api-db') && n.includes('no side is in protect')));
 });
 
@@ -240,4 +240,17 @@ test('new connections are dispatched by protocol and port to the rules that can 
   assert.deepEqual(ids(forward), ['wide', 'anything']);
   assert.equal(chainLines(r, 'p_tcp_80').at(-1), 'goto defaults');
   assert.equal(forward.at(-1), 'goto defaults');
+});
+
+test('within a port, new connections are dispatched by server address to the rules whose groups hold it', () => {
+  const p = policy(groups(), [rule('web-api', 'web', 'api', { ports: [tcp(80)] }), rule('any-db', 'any', 'db', { ports: [tcp(80)] })], 'discover');
+  const r = ruleset(p, shop);
+  const lines = chainLines(r, 'p_tcp_80');
+  assert.equal(lines[0], 'ip daddr vmap { 10.0.0.1 : goto defaults, 10.0.0.2 : goto p_tcp_80_4_1, 10.0.0.3 : goto p_tcp_80_4_2 }');
+  const ids = (chain: string): (string | undefined)[] => chainLines(r, chain).flatMap((l) => /counter name "(r\d+)"/.exec(l)?.[1] ?? []).map((c) => r.counters.get(c));
+  assert.deepEqual(ids('p_tcp_80_4_1'), ['web-api']);
+  assert.deepEqual(ids('p_tcp_80_4_2'), ['any-db']);
+  // Addresses no workload or node holds walk every rule of the port, in decision order.
+  assert.deepEqual(ids('p_tcp_80'), ['any-db', 'web-api']);
+  assert.equal(lines.at(-1), 'goto defaults');
 });

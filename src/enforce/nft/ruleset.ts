@@ -102,9 +102,10 @@ function mergeSpans(spans: Span[]): Span[] {
 const spanOf = (r: IpRange): Span => ({ first: BigInt(r.first), last: BigInt(r.last) });
 const pointOf = (a: IpAddr): IpRange => (a.version === 4 ? { version: 4, first: a.value, last: a.value } : { version: 6, first: a.value, last: a.value });
 
+const pointText = (v: bigint, f: Family): string => (f === 4 ? formatIpv4(Number(v)) : formatIpv6(v));
+
 function elementText(s: Span, f: Family): string {
-  const text = (v: bigint): string => (f === 4 ? formatIpv4(Number(v)) : formatIpv6(v));
-  return s.first === s.last ? text(s.first) : `${text(s.first)}-${text(s.last)}`;
+  return s.first === s.last ? pointText(s.first, f) : `${pointText(s.first, f)}-${pointText(s.last, f)}`;
 }
 
 function setOf(name: string, comment: string, ranges: IpRange[]): AddressSet {
@@ -275,7 +276,7 @@ export function compileRuleset(policy: Policy, inventory: Inventory, compiled: C
   const log = (tag: string, action: 'drop' | 'alert'): string => `${limit} log prefix "pal:${tag}:${action}" group ${opts.logGroup} queue-threshold 1`;
   const counters = new Map<string, string>([['default', 'default']]);
   const tags = new Map<string, string>([['default', 'default']]);
-  const placed: { ports: PortRange[]; keys: string[] | undefined; lines: string[] }[] = [];
+  const placed: { ports: PortRange[]; keys: string[] | undefined; servers: SideMatch[]; lines: string[] }[] = [];
   const chains: string[] = [];
   let inForce = 0;
   let chainRules = 0;
@@ -339,7 +340,7 @@ export function compileRuleset(policy: Policy, inventory: Inventory, compiled: C
       return;
     }
     inForce++;
-    placed.push({ ports: rule.ports, keys: portKeys(rule.ports), lines });
+    placed.push({ ports: rule.ports, keys: portKeys(rule.ports), servers, lines });
     if (rule.action === 'deny') {
       const deny = [...verdictLines(tag, localSet), 'accept'];
       chainRules += deny.length;
@@ -359,9 +360,45 @@ export function compileRuleset(policy: Policy, inventory: Inventory, compiled: C
   if (keys.length > 0) {
     forward.push(`meta l4proto . th dport vmap { ${keys.map((k) => `${k.replace('/', ' . ')} : goto ${portChain(k)}`).join(', ')} }`);
   }
+  // Within a port, a second dispatch by server address: each known address goes to the chain of
+  // the rules whose `to` side can hold it (addresses with the same rules share one chain); other
+  // addresses walk the port's whole list.
+  const points = { 4: knownPoints(known.v4), 6: knownPoints(known.v6) } as const;
+  const targets = (servers: SideMatch[], f: Family): number[] => {
+    const all = points[f];
+    const out = new Set<number>();
+    for (const side of servers) {
+      if (side.kind === 'any') all.forEach((_, i) => out.add(i));
+      else if (side.kind === 'set') for (const i of pointsIn(familySpans(side.set, f), all)) out.add(i);
+    }
+    return [...out];
+  };
   for (const key of keys) {
-    const lines = placed.flatMap((r) => ((r.keys === undefined ? admits(r.ports, key) : r.keys.includes(key)) ? r.lines : []));
-    lines.push('goto defaults');
+    const rules = placed.filter((r) => (r.keys === undefined ? admits(r.ports, key) : r.keys.includes(key)));
+    const lines: string[] = [];
+    for (const f of [4, 6] as const) {
+      const perAddress = points[f].map((): number[] => []);
+      rules.forEach((r, ri) => {
+        for (const i of targets(r.servers, f)) perAddress[i]?.push(ri);
+      });
+      const chainOf = new Map<string, string>();
+      const entries = perAddress.map((list, i) => {
+        const signature = list.join(',');
+        let name = chainOf.get(signature);
+        if (name === undefined) {
+          name = list.length === 0 ? 'defaults' : `${portChain(key)}_${f}_${chainOf.size}`;
+          chainOf.set(signature, name);
+          if (list.length > 0) {
+            const body = [...list.flatMap((ri) => (rules[ri] as (typeof rules)[number]).lines), 'goto defaults'];
+            chainRules += body.length;
+            chains.push(chain(name, undefined, body));
+          }
+        }
+        return `${pointText(points[f][i] as bigint, f)} : goto ${name}`;
+      });
+      if (entries.length > 0) lines.push(`${ipKeyword(f)} daddr vmap { ${entries.join(', ')} }`);
+    }
+    lines.push(...rules.flatMap((r) => r.lines), 'goto defaults');
     chainRules += lines.length;
     chains.push(chain(portChain(key), undefined, lines));
   }
@@ -380,6 +417,29 @@ export function compileRuleset(policy: Policy, inventory: Inventory, compiled: C
   const text = [`table ${TABLE_FAMILY} ${TABLE_NAME}`, `delete table ${TABLE_FAMILY} ${TABLE_NAME}`, `table ${TABLE_FAMILY} ${TABLE_NAME} {`, ...body, '}', ''].join('\n');
   const elements = sets.reduce((n, s) => n + s.v4.length + s.v6.length, 0);
   return { text, counters, tags, notes, stats: { rules: inForce, nftRules: forward.length + chainRules, sets: setDecls.length, elements, localWorkloads: local.size } };
+}
+
+/** Every single address the spans of the known set hold, ascending (workload and node addresses). */
+function knownPoints(spans: Span[]): bigint[] {
+  const out: bigint[] = [];
+  for (const s of spans) for (let a = s.first; a <= s.last; a++) out.push(a);
+  return out;
+}
+
+/** Indices of the points (ascending) that the spans hold. */
+function pointsIn(spans: Span[], points: bigint[]): number[] {
+  const out: number[] = [];
+  for (const s of spans) {
+    let lo = 0;
+    let hi = points.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((points[mid] as bigint) < s.first) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < points.length && (points[i] as bigint) <= s.last; i++) out.push(i);
+  }
+  return out;
 }
 
 /** Widest port range a rule may span and still be listed port by port in the dispatch. */
