@@ -132,19 +132,37 @@ export function parseTime(text: unknown): number {
   return memoMs;
 }
 
+/** Midnight of the day last read: flows come in time order, so most share it with the flow before. */
+let dayText = '';
+let dayMs = Number.NaN;
+
 function readTime(text: string): number {
-  if (text.length !== 24 || text.charCodeAt(10) !== 84 || text.charCodeAt(19) !== 46 || text.charCodeAt(23) !== 90) return Date.parse(text);
-  const year = digitsAt(text, 0, 4);
-  const month = digitsAt(text, 5, 2);
-  const day = digitsAt(text, 8, 2);
+  if (text.length !== 24 || text.charCodeAt(10) !== 84 || text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58 || text.charCodeAt(19) !== 46 || text.charCodeAt(23) !== 90) {
+    return Date.parse(text);
+  }
   const hour = digitsAt(text, 11, 2);
   const minute = digitsAt(text, 14, 2);
   const second = digitsAt(text, 17, 2);
   const ms = digitsAt(text, 20, 3);
+  if (!(hour < 24 && minute < 60 && second < 60 && ms >= 0)) return Date.parse(text);
+  if (dayText === '' || !text.startsWith(dayText)) {
+    const day = readDay(text);
+    if (Number.isNaN(day)) return Date.parse(text);
+    dayText = text.slice(0, 10);
+    dayMs = day;
+  }
+  return dayMs + ((hour * 60 + minute) * 60 + second) * 1000 + ms;
+}
+
+/** Milliseconds at the start of the day `YYYY-MM-DD` that begins `text`; NaN for no date, and for years before 100, which Date.UTC would read as 19xx. */
+function readDay(text: string): number {
+  const year = digitsAt(text, 0, 4);
+  const month = digitsAt(text, 5, 2);
+  const day = digitsAt(text, 8, 2);
+  if (text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45) return Number.NaN;
   const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
   const days = month === 2 && !leap ? 28 : (DAYS_IN_MONTH[month - 1] ?? 0);
-  const valid = month >= 1 && month <= 12 && day >= 1 && day <= days && hour < 24 && minute < 60 && second < 60 && !Number.isNaN(year + ms);
-  return valid ? Date.UTC(year, month - 1, day, hour, minute, second, ms) : Date.parse(text);
+  return month >= 1 && month <= 12 && day >= 1 && day <= days && year >= 100 ? Date.UTC(year, month - 1, day) : Number.NaN;
 }
 
 /** A parsed Flow JSON line checked at the boundary: the fields learning relies on, typed. */
@@ -174,6 +192,161 @@ export function flowFromJson(v: unknown): Flow | string {
   return v as unknown as Flow;
 }
 
+const QUOTE = 34;
+const BACKSLASH = 92;
+const OPEN_OBJECT = 123;
+const CLOSE_OBJECT = 125;
+const OPEN_ARRAY = 91;
+const CLOSE_ARRAY = 93;
+
+/**
+ * JSON.parse for Flow JSON lines as Palisade writes them (JSON.stringify of a Flow), at a fraction
+ * of its cost, which is most of reading a line: the text is matched against the keys of Flow in
+ * their order, strings without escapes, numbers as unsigned integers, meta handed to JSON.parse
+ * unless it is empty. Any other line gives undefined and goes to JSON.parse, so the value is always
+ * the one JSON.parse gives, down to the order of keys; objects are made whole, in one shape.
+ */
+export class PlainFlowParser {
+  private text = '';
+  private at = 0;
+  /** Cleared by the first thing out of form; reading goes on, harmlessly, to the end. */
+  private plain = true;
+
+  parse(line: string): Record<string, unknown> | undefined {
+    this.text = line;
+    this.at = 0;
+    this.plain = true;
+    this.literal('{"id":"');
+    const id = this.string();
+    this.literal('","firstSeen":"');
+    const firstSeen = this.string();
+    this.literal('","lastSeen":"');
+    const lastSeen = this.string();
+    this.literal('","ipProto":"');
+    const ipProto = this.string();
+    this.literal('","client":');
+    const client = this.endpoint();
+    this.literal(',"server":');
+    const server = this.endpoint();
+    this.literal(',"app":"');
+    const app = this.string();
+    this.literal('","appConfidence":"');
+    const appConfidence = this.string();
+    this.literal('","meta":');
+    const meta = this.meta();
+    this.literal(',"c2s":');
+    const c2s = this.counters();
+    this.literal(',"s2c":');
+    const s2c = this.counters();
+    const flow: Record<string, unknown> = { id, firstSeen, lastSeen, ipProto, client, server, app, appConfidence, meta, c2s, s2c };
+    if (this.optional(',"vlan":')) flow['vlan'] = this.integer();
+    this.literal('}');
+    return this.plain && this.at === line.length ? flow : undefined;
+  }
+
+  private endpoint(): Record<string, unknown> {
+    this.literal('{"ip":"');
+    const ip = this.string();
+    this.literal('","port":');
+    const port = this.integer();
+    let endpoint: Record<string, unknown>;
+    if (this.optional(',"workload":"')) {
+      endpoint = { ip, port, workload: this.string() };
+      this.literal('"');
+    } else endpoint = { ip, port };
+    this.literal('}');
+    return endpoint;
+  }
+
+  private counters(): Record<string, unknown> {
+    this.literal('{"packets":');
+    const packets = this.integer();
+    this.literal(',"bytes":');
+    const bytes = this.integer();
+    const counters: Record<string, unknown> = this.optional(',"payloadBytes":') ? { packets, bytes, payloadBytes: this.integer() } : { packets, bytes };
+    this.literal('}');
+    return counters;
+  }
+
+  /** Protocol metadata has open-ended keys: an empty object is made here, any other goes to JSON.parse. */
+  private meta(): unknown {
+    if (this.optional('{}')) return {};
+    const start = this.at;
+    const end = this.text.charCodeAt(start) === OPEN_OBJECT ? this.valueEnd(start) : -1;
+    if (end < 0) return this.fail();
+    this.at = end;
+    try {
+      return JSON.parse(this.text.slice(start, end)) as unknown;
+    } catch {
+      return this.fail();
+    }
+  }
+
+  /** Where the object or array opening at `start` closes; strings are skipped whole. */
+  private valueEnd(start: number): number {
+    const text = this.text;
+    let depth = 0;
+    for (let i = start; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c === QUOTE) {
+        for (i++; i < text.length && text.charCodeAt(i) !== QUOTE; i++) if (text.charCodeAt(i) === BACKSLASH) i++;
+      } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) depth++;
+      else if ((c === CLOSE_OBJECT || c === CLOSE_ARRAY) && --depth === 0) return i + 1;
+    }
+    return -1;
+  }
+
+  private literal(expected: string): void {
+    if (!this.optional(expected)) this.plain = false;
+  }
+
+  private optional(expected: string): boolean {
+    const text = this.text;
+    const at = this.at;
+    // A loop rather than startsWith, which the compiler leaves as a call: this is the hottest line.
+    for (let k = 0; k < expected.length; k++) if (text.charCodeAt(at + k) !== expected.charCodeAt(k)) return false;
+    this.at = at + expected.length;
+    return true;
+  }
+
+  /** The text of a string whose opening quote was read, up to (not past) its closing quote. */
+  private string(): string | undefined {
+    const text = this.text;
+    const start = this.at;
+    for (let i = start; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c === QUOTE) {
+        this.at = i;
+        return text.slice(start, i);
+      }
+      if (c === BACKSLASH || c < 32) break;
+    }
+    return this.fail();
+  }
+
+  /** Unsigned integers up to 15 digits, exact as doubles; anything else is left to JSON.parse. */
+  private integer(): number | undefined {
+    const text = this.text;
+    const start = this.at;
+    let value = 0;
+    let i = start;
+    for (; i < text.length; i++) {
+      const digit = text.charCodeAt(i) - 48;
+      if (digit < 0 || digit > 9) break;
+      value = value * 10 + digit;
+    }
+    const digits = i - start;
+    if (digits === 0 || digits > 15 || (digits > 1 && text.charCodeAt(start) === 48)) return this.fail();
+    this.at = i;
+    return value;
+  }
+
+  private fail(): undefined {
+    this.plain = false;
+    return undefined;
+  }
+}
+
 const isBlank = (text: string): boolean => text.length === 0 || (text.length < 8 && text.trim() === '');
 
 function openInput(file: string | Readable): AsyncIterable<Buffer> {
@@ -185,18 +358,18 @@ function openInput(file: string | Readable): AsyncIterable<Buffer> {
 /**
  * Splits byte chunks into lines (1-based numbers), synchronously per chunk: a promise per line
  * would cost more than parsing it. A line over the cap is passed as undefined and never kept.
- * With `onBlock`, the whole lines of a chunk are offered first as one text (`count` lines
- * joined by newlines, none empty or over the cap); when it declines, they come line by line.
  */
+/** Shared, so that a line without a carried start allocates nothing to say so. */
+const NO_CARRY = Buffer.alloc(0);
+
 export class LineSplitter {
-  private carry: Buffer = Buffer.alloc(0);
+  private carry: Buffer = NO_CARRY;
   private n = 0;
   private overlong = false;
 
   constructor(
     private readonly maxLineBytes: number,
     private readonly onLine: (n: number, text: string | undefined) => void,
-    private readonly onBlock?: (firstN: number, text: string, count: number) => boolean,
   ) {}
 
   private line(chunk: Buffer, start: number, nl: number): void {
@@ -204,42 +377,20 @@ export class LineSplitter {
     if (this.overlong || this.carry.length + nl - start > this.maxLineBytes) this.onLine(this.n, undefined);
     else if (this.carry.length > 0) this.onLine(this.n, Buffer.concat([this.carry, chunk.subarray(start, nl)]).toString('utf8'));
     else this.onLine(this.n, chunk.toString('utf8', start, nl));
-    this.carry = Buffer.alloc(0);
+    this.carry = NO_CARRY;
     this.overlong = false;
   }
 
   push(chunk: Buffer): void {
     let start = 0;
-    let nl = chunk.indexOf(10, start);
-    if (nl !== -1 && (this.carry.length > 0 || this.overlong)) {
-      this.line(chunk, start, nl);
-      start = nl + 1;
-      nl = chunk.indexOf(10, start);
-    }
-    if (nl !== -1 && this.onBlock !== undefined) {
-      let count = 0;
-      let fits = true;
-      let last = -1;
-      for (let from = start, at = nl; at !== -1; from = at + 1, at = chunk.indexOf(10, from)) {
-        count++;
-        last = at;
-        const len = at - from;
-        if (len === 0 || len > this.maxLineBytes || (len === 1 && chunk[from] === 13)) fits = false;
-      }
-      if (fits && this.onBlock(this.n + 1, chunk.toString('utf8', start, last), count)) {
-        this.n += count;
-        start = last + 1;
-        nl = -1;
-      }
-    }
-    for (; nl !== -1; nl = chunk.indexOf(10, start)) {
+    for (let nl = chunk.indexOf(10, start); nl !== -1; nl = chunk.indexOf(10, start)) {
       this.line(chunk, start, nl);
       start = nl + 1;
     }
     if (this.overlong) return;
     if (this.carry.length + chunk.length - start > this.maxLineBytes) {
       this.overlong = true;
-      this.carry = Buffer.alloc(0);
+      this.carry = NO_CARRY;
     } else if (start < chunk.length) {
       this.carry = Buffer.concat([this.carry, chunk.subarray(start)]);
     }
@@ -249,7 +400,7 @@ export class LineSplitter {
   end(): void {
     if (this.overlong) this.onLine(this.n + 1, undefined);
     else if (this.carry.length > 0) this.onLine(this.n + 1, this.carry.toString('utf8'));
-    this.carry = Buffer.alloc(0);
+    this.carry = NO_CARRY;
   }
 }
 
@@ -297,32 +448,22 @@ export async function readFlowSource(file: string | Readable, onFlow: (flow: Flo
       if (flow.id === '') flow.id = `${name}:${n}`;
       emit(flow);
     };
+    const plain = new PlainFlowParser();
     const onLine = (n: number, text: string | undefined): void => {
       if (text !== undefined && isBlank(text)) return;
-      let value: unknown;
-      try {
-        value = text === undefined ? undefined : JSON.parse(text);
-      } catch {
-        value = undefined;
+      let value: unknown = text !== undefined && kind === 'flows' ? plain.parse(text) : undefined;
+      if (value === undefined && text !== undefined) {
+        try {
+          value = JSON.parse(text) as unknown;
+        } catch {
+          value = undefined;
+        }
       }
       if (value !== undefined) return onValue(n, value);
       stats.skipped++;
       opts.onProblem?.({ file: name, line: n, message: text === undefined ? `line longer than ${maxLine} bytes` : 'not valid JSON' });
     };
-    // One JSON.parse per chunk instead of one per line: a chunk with a bad line is declined and
-    // read line by line, so a problem is still reported at its line.
-    const onBlock = (firstN: number, text: string, count: number): boolean => {
-      let values: unknown;
-      try {
-        values = JSON.parse(`[${text.replace(/\n/g, ',')}]`);
-      } catch {
-        return false;
-      }
-      if (!Array.isArray(values) || values.length !== count) return false;
-      for (let i = 0; i < count; i++) onValue(firstN + i, values[i]);
-      return true;
-    };
-    const splitter = new LineSplitter(maxLine, onLine, onBlock);
+    const splitter = new LineSplitter(maxLine, onLine);
     for await (const chunk of withHead(head, iter)) splitter.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
     splitter.end();
     return stats;

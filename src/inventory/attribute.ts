@@ -11,6 +11,14 @@ interface Holder {
   workload: Workload;
   start: number;
   end: number;
+  /** Made once, so that answering allocates nothing. */
+  attribution: Attribution;
+}
+
+/** Everything known of one address: the leases of it, and the node that has it. */
+interface Address {
+  holders: Holder[];
+  node: Attribution | undefined;
 }
 
 export type Attribution = { kind: 'workload'; workload: Workload } | { kind: 'node'; node: Node } | { kind: 'external' };
@@ -18,37 +26,52 @@ export type Attribution = { kind: 'workload'; workload: Workload } | { kind: 'no
 const EXTERNAL: Attribution = { kind: 'external' };
 
 export class AddressIndex {
-  private readonly holders = new Map<string, Holder[]>();
-  private readonly nodes = new Map<string, Attribution>();
+  /** Keyed by canonical address. */
+  private readonly addresses = new Map<string, Address>();
 
   constructor(inventory: Inventory) {
     for (const workload of inventory.workloads) {
       for (const lease of workload.addresses) {
         const ip = canonicalIp(lease.ip);
         if (ip === undefined) continue;
-        const list = this.holders.get(ip) ?? [];
-        list.push({ workload, start: leaseStart(lease), end: leaseEnd(lease) });
-        this.holders.set(ip, list);
+        const attribution: Attribution = { kind: 'workload', workload };
+        this.address(ip).holders.push({ workload, start: leaseStart(lease), end: leaseEnd(lease), attribution });
       }
     }
     for (const node of inventory.nodes) {
       for (const a of node.addresses) {
         const ip = canonicalIp(a);
-        if (ip !== undefined && !this.nodes.has(ip)) this.nodes.set(ip, { kind: 'node', node });
+        if (ip === undefined) continue;
+        const address = this.address(ip);
+        address.node ??= { kind: 'node', node };
       }
     }
   }
 
+  private address(ip: string): Address {
+    let address = this.addresses.get(ip);
+    if (address === undefined) {
+      address = { holders: [], node: undefined };
+      this.addresses.set(ip, address);
+    }
+    return address;
+  }
+
   /** Who held `ip` at `at` (ms since the epoch): the lease that started latest, first listed on a tie. */
   at(ip: string, at: number): Attribution {
-    const canon = this.holders.has(ip) || this.nodes.has(ip) ? ip : canonicalIp(ip);
-    if (canon === undefined) return EXTERNAL;
+    // Addresses in flows are nearly always written canonically already: canonicalise only on a miss.
+    let address = this.addresses.get(ip);
+    if (address === undefined) {
+      const canon = canonicalIp(ip);
+      address = canon === undefined || canon === ip ? undefined : this.addresses.get(canon);
+      if (address === undefined) return EXTERNAL;
+    }
     let best: Holder | undefined;
-    for (const h of this.holders.get(canon) ?? []) {
+    for (const h of address.holders) {
       if (h.start <= at && at < h.end && (best === undefined || h.start > best.start)) best = h;
     }
-    if (best) return { kind: 'workload', workload: best.workload };
-    return this.nodes.get(canon) ?? EXTERNAL;
+    if (best !== undefined) return best.attribution;
+    return address.node ?? EXTERNAL;
   }
 
   /** Sets client.workload and server.workload on a flow from the time of its first packet. */
