@@ -20,6 +20,7 @@ import {
   sideVerdict,
   type Outcome,
   type SideVerdict,
+  VerdictCache,
 } from './decide.js';
 import { explainDecision, type Explanation } from './explain.js';
 import { fqdnMatches, isIdentityCriterion, leaseEnd, leaseStart, matchesIdentity, selectEnv, type Resolver } from './select.js';
@@ -29,7 +30,18 @@ export type { Resolver } from './select.js';
 export interface CompileOptions {
   /** Clock for connections without `at` (milliseconds since the epoch). Default Date.now. */
   now?: () => number;
+  /**
+   * Entries of the cache of recent verdicts between known endpoints (rounded up to a power of
+   * two; 0: no cache). Default DEFAULT_VERDICT_CACHE.
+   */
+  verdictCache?: number;
 }
+
+/**
+ * Enough for the busy pairs of a node's traffic, small enough (about 200 KiB besides the verdict
+ * parts it keeps alive) to stay out of the way when traffic does not repeat.
+ */
+export const DEFAULT_VERDICT_CACHE = 4096;
 
 export interface CompiledPolicy {
   readonly defaultMode: Mode;
@@ -436,6 +448,9 @@ class Compiled implements CompiledPolicy {
   private readonly slotWorkload: Int32Array;
   private readonly sideVerdicts: (SideVerdict | undefined)[];
   private readonly classServices: string[] = [];
+  /** Lower-case application names rules name, numbered from 1: part of a cached verdict's key. */
+  private readonly appCodes = new Map<string, number>();
+  private readonly cache: VerdictCache | undefined;
   // decide() is synchronous, so one scratch membership per endpoint serves every call.
   private readonly client: Membership;
   private readonly server: Membership;
@@ -502,6 +517,9 @@ class Compiled implements CompiledPolicy {
     });
     this.ports = Int32Array.from(ports);
     this.ruleGroups = Int32Array.from(ruleGroups);
+    for (const apps of this.apps) for (const a of apps ?? []) if (!this.appCodes.has(a)) this.appCodes.set(a, this.appCodes.size + 1);
+    const cacheEntries = opts.verdictCache ?? DEFAULT_VERDICT_CACHE;
+    this.cache = cacheEntries > 0 ? new VerdictCache(cacheEntries) : undefined;
     this.reasonHeads = this.rules.map(reasonHead);
     this.pendingReasons = this.rules.map((rule, r) => (this.apps[r] === undefined ? undefined : pendingReason(rule)));
 
@@ -934,7 +952,20 @@ class Compiled implements CompiledPolicy {
     const at = conn.at ?? this.now();
     const client = this.classify(conn.client.ip, at, dns, this.client);
     const server = this.classify(conn.server.ip, at, dns, this.server);
-    return this.verdictFor(conn, client, server, this.firstMatch(conn, client, server));
+    // Between two slots whose groups are certain, nothing but the service and what DPI knows
+    // changes the verdict (an external address's verdict names the address: not cached).
+    const port = conn.server.port;
+    const cache = this.cache;
+    if (cache === undefined || client.slot < 0 || server.slot < 0 || client.dynamic || server.dynamic || !(port >= 0 && port <= 65535 && Number.isInteger(port))) {
+      return this.verdictFor(conn, client, server, this.firstMatch(conn, client, server));
+    }
+    const service = portKey(PROTO_CODE[conn.ipProto], port);
+    const app = ((conn.app === undefined ? 0 : (this.appCodes.get(conn.app.toLowerCase()) ?? 0)) << 1) | (conn.appPending ? 1 : 0);
+    const cached = cache.get(client.slot, server.slot, service, app);
+    if (cached !== undefined) return cached;
+    const v = this.verdictFor(conn, client, server, this.firstMatch(conn, client, server));
+    cache.missed(client.slot, server.slot, service, app, v);
+    return v;
   }
 
   explain(conn: Connection, dns?: Resolver): Explanation {

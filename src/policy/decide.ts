@@ -182,3 +182,88 @@ export function pendingVerdictOf(facts: DecisionFacts & { rule: Rule }): Verdict
   const { egress, ingress } = sidesOf(facts.sides);
   return assemblePendingVerdict(facts.rule.id, pendingReason(facts.rule), egress && pendingSideVerdict(egress), ingress && pendingSideVerdict(ingress), facts.defaultMode);
 }
+
+const MODE_BITS: Record<Mode, number> = { discover: 0, monitor: 1, protect: 2 };
+const MODE_OF: readonly Mode[] = ['discover', 'monitor', 'protect'];
+const ALLOWED = 1;
+const ENFORCED = 2;
+const VIOLATION = 4;
+const PENDING = 8;
+/** The entry holds a verdict, not only the key of a miss. */
+const HELD = 16;
+const MODE_SHIFT = 5;
+/** Key (4), flags (1), padding to a 32-byte entry. */
+const ENTRY_INTS = 8;
+
+/**
+ * Recent verdicts by a key of four integers that the caller guarantees decides the verdict (for
+ * compile.ts: client slot, server slot, service, application state), for traffic that repeats
+ * itself. Direct-mapped with a fixed number of entries, so traffic can evict but never grow it.
+ * A verdict is kept only when its key misses twice in a row of its entry: traffic that does not
+ * repeat costs a key write per decision, not the keeping alive of its verdict (which would make
+ * every garbage collection copy it). It keeps a verdict's parts, never an object it handed out: every hit builds a verdict of its
+ * own, so a caller that changes its verdict cannot change another's.
+ */
+export class VerdictCache {
+  readonly size: number;
+  private readonly mask: number;
+  /**
+   * Per entry ENTRY_INTS integers: the key, then the verdict's flags; a first key of -1 marks an
+   * empty entry (keys are not negative). With `parts`, an entry spans two cache lines at most.
+   */
+  private readonly keys: Int32Array;
+  /** Per entry: rule id, reason, first and second perimeter (undefined when absent). */
+  private readonly parts: (string | PerimeterVerdict | undefined)[];
+
+  /** `entries` is rounded up to a power of two. */
+  constructor(entries: number) {
+    this.size = 2 ** Math.ceil(Math.log2(Math.max(1, entries)));
+    this.mask = this.size - 1;
+    this.keys = new Int32Array(ENTRY_INTS * this.size).fill(-1);
+    this.parts = new Array<string | PerimeterVerdict | undefined>(4 * this.size).fill(undefined);
+  }
+
+  private entryOf(a: number, b: number, c: number, d: number): number {
+    const h = Math.imul(Math.imul(Math.imul(a, 0x9e3779b1) ^ b, 0x85ebca6b) ^ c, 0xc2b2ae35) ^ d;
+    return (Math.imul(h ^ (h >>> 15), 0x27d4eb2f) >>> 16) & this.mask;
+  }
+
+  get(a: number, b: number, c: number, d: number): Verdict | undefined {
+    const e = this.entryOf(a, b, c, d);
+    const k = this.keys;
+    const i = ENTRY_INTS * e;
+    const f = k[i + 4] as number;
+    if ((f & HELD) === 0 || k[i] !== a || k[i + 1] !== b || k[i + 2] !== c || k[i + 3] !== d) return undefined;
+    const parts = this.parts;
+    const p = parts[4 * e + 2] as PerimeterVerdict | undefined;
+    const q = parts[4 * e + 3] as PerimeterVerdict | undefined;
+    const perimeters = p === undefined ? [] : q === undefined ? [p] : [p, q];
+    const ruleId = parts[4 * e] as string;
+    const reason = parts[4 * e + 1] as string;
+    const mode = MODE_OF[f >>> MODE_SHIFT] as Mode;
+    const violation = (f & VIOLATION) !== 0;
+    if ((f & PENDING) !== 0) return { pending: true, allowed: true, enforced: false, ruleId, mode, reason, violation, perimeters };
+    return { allowed: (f & ALLOWED) !== 0, enforced: (f & ENFORCED) !== 0, ruleId, mode, reason, violation, perimeters };
+  }
+
+  /** After a miss: v, whose perimeters must be shared pieces (frozen), is the verdict for the key. */
+  missed(a: number, b: number, c: number, d: number, v: Verdict): void {
+    const e = this.entryOf(a, b, c, d);
+    const k = this.keys;
+    const i = ENTRY_INTS * e;
+    if (k[i] !== a || k[i + 1] !== b || k[i + 2] !== c || k[i + 3] !== d) {
+      k[i] = a;
+      k[i + 1] = b;
+      k[i + 2] = c;
+      k[i + 3] = d;
+      k[i + 4] = 0;
+      return;
+    }
+    k[i + 4] = HELD | (v.allowed ? ALLOWED : 0) | (v.enforced ? ENFORCED : 0) | (v.violation ? VIOLATION : 0) | (v.pending ? PENDING : 0) | (MODE_BITS[v.mode] << MODE_SHIFT);
+    const parts = this.parts;
+    parts[4 * e] = v.ruleId;
+    parts[4 * e + 1] = v.reason;
+    parts[4 * e + 2] = v.perimeters[0];
+    parts[4 * e + 3] = v.perimeters[1];
+  }
+}
