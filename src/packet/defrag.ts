@@ -2,7 +2,7 @@
 // whole, then continue as one packet. Every dimension is bounded (fragments per datagram,
 // datagrams, bytes, age) because fragments are a classic way to exhaust a monitor's memory.
 
-import { walkIpv6Extensions, type Packet } from './decode.js';
+import { l4Of, walkIpv6Extensions, type Packet } from './decode.js';
 import { insertFirstWins, type Segment } from './segments.js';
 
 export interface DefragLimits {
@@ -76,12 +76,13 @@ export class Defragmenter {
 
   /**
    * Takes one fragment. Returns true when it completed its datagram: `pkt` then describes the whole
-   * datagram (l4 = reassembled payload, proto, ipBytes and wirePackets over all fragments).
+   * datagram (l4 bytes = the reassembled payload, proto, ipBytes and wirePackets over all fragments).
    */
   add(pkt: Packet): boolean {
     this.stats.fragments++;
     this.expire(pkt.ts);
-    const end = pkt.fragOffset + pkt.l4.length;
+    const data = l4Of(pkt);
+    const end = pkt.fragOffset + data.length;
     if (end > MAX_DATAGRAM) {
       this.stats.droppedOversize++;
       return false;
@@ -104,13 +105,13 @@ export class Defragmenter {
       return this.drop(d, 'droppedInconsistent');
     }
     if (pkt.fragOffset === 0) d.proto = pkt.proto;
-    while (this.stats.bytes + pkt.l4.length > this.limits.maxBytes) {
+    while (this.stats.bytes + data.length > this.limits.maxBytes) {
       const victim = this.oldestOther(d);
       if (victim === undefined) return this.drop(d, 'droppedMemory');
       this.drop(victim, 'droppedMemory');
     }
-    const added = insertFirstWins(d.pieces, pkt.fragOffset, pkt.l4);
-    if (added < pkt.l4.length) this.stats.overlapping++;
+    const added = insertFirstWins(d.pieces, pkt.fragOffset, data);
+    if (added < data.length) this.stats.overlapping++;
     d.held += added;
     this.stats.bytes += added;
     if (d.total < 0 || d.held !== d.total || d.proto < 0) return false;
@@ -144,7 +145,9 @@ export class Defragmenter {
     pkt.ipBytes = d.ipBytes;
     pkt.wirePackets = d.fragments;
     pkt.proto = d.proto;
-    pkt.l4 = whole;
+    pkt.l4Bytes = whole;
+    pkt.l4At = 0;
+    pkt.l4End = whole.length;
     if (pkt.ipVersion === 6) {
       // Headers after the fragment header (destination options, ...) are part of the payload.
       const w = walkIpv6Extensions(whole, d.proto, 0, whole.length);
@@ -153,7 +156,7 @@ export class Defragmenter {
         return false;
       }
       pkt.proto = w.proto;
-      pkt.l4 = whole.subarray(w.off);
+      pkt.l4At = w.off;
     }
     this.stats.reassembled++;
     return true;
