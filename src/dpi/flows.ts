@@ -73,18 +73,19 @@ export class FlowBuilder implements SessionSink {
     const id = s.user instanceof Identifier ? s.user.result() : undefined;
     const meta = id?.meta ?? {};
     if (meta.dnsAnswers) this.dns.learn(meta.dnsAnswers);
+    // The session has ended and nothing updates it any more: its endpoints and counters become the Flow's.
     const flow: Flow = {
       id: `${s.id}`,
       firstSeen: this.clock.format(s.firstTs),
       lastSeen: this.clock.format(s.lastTs),
       ipProto: s.ipProto,
-      client: { ip: s.client.ip, port: s.client.port },
-      server: { ip: s.server.ip, port: s.server.port },
+      client: s.client,
+      server: s.server,
       app: id?.app ?? 'unknown',
       appConfidence: id?.confidence ?? 'none',
       meta,
-      c2s: { packets: s.c2s.packets, bytes: s.c2s.bytes, payloadBytes: s.c2s.payloadBytes },
-      s2c: { packets: s.s2c.packets, bytes: s.s2c.bytes, payloadBytes: s.s2c.payloadBytes },
+      c2s: s.c2s,
+      s2c: s.s2c,
     };
     if (s.vlan !== undefined) flow.vlan = s.vlan;
     s.user = undefined;
