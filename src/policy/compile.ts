@@ -106,6 +106,10 @@ interface DynamicCheck {
  */
 type RuleIndex = Int32Array;
 const WIDE = 5;
+/** Integers per IPv4 cell: the address and its entry. */
+const V4_CELL = 4;
+const RANGE_CHECKS = 1;
+const NAME_CHECKS = 2;
 
 /** The membership shared by every endpoint with the same certain and dynamic groups. */
 interface Profile {
@@ -115,6 +119,8 @@ interface Profile {
   /** The dynamic checks split by what they need: only the address, or DNS names too. */
   rangeChecks: DynamicCheck[];
   nameChecks: DynamicCheck[];
+  /** Inline, so an endpoint without dynamic groups never touches the lists: RANGE_CHECKS | NAME_CHECKS. */
+  checks: number;
   /** Rules through certain groups, used when no dynamic group holds. */
   egress: RuleIndex;
   ingress: RuleIndex;
@@ -139,13 +145,13 @@ interface AddressEntry {
 }
 
 /**
- * Addresses to slots, flattened so that classifying an endpoint touches three records and no
- * strings: an IPv4 cell (address, entry) of an open-addressing table, the entry (first lease,
- * end of leases, node slot or -1), its leases (start, end, slot).
+ * Addresses to slots, flattened so that classifying an IPv4 endpoint touches two records and no
+ * strings: a cell of an open-addressing table that holds the address's entry inline, and its
+ * leases (start, end, slot). An entry is (first lease, end of leases, node slot or -1).
  */
 interface AddressTable {
   v4Mask: number;
-  /** Pairs (address as int32, entry); entry -1 marks an empty cell. */
+  /** Per cell V4_CELL integers: the address as int32, then its entry; first lease -1 marks an empty cell. */
   v4Cells: Int32Array;
   /** IPv6 entries by canonical text. */
   v6: Map<string, number>;
@@ -194,7 +200,7 @@ function buildAddressTable(addresses: Map<string, AddressEntry>): AddressTable {
   const leaseCount = [...addresses.values()].reduce((n, e) => n + e.leases.length, 0);
   const table: AddressTable = {
     v4Mask: size - 1,
-    v4Cells: new Int32Array(2 * size).fill(-1),
+    v4Cells: new Int32Array(V4_CELL * size).fill(-1),
     v6: new Map(),
     entries: new Int32Array(3 * addresses.size),
     leases: new Float64Array(3 * leaseCount),
@@ -214,20 +220,22 @@ function buildAddressTable(addresses: Map<string, AddressEntry>): AddressTable {
     if (v4 === undefined) table.v6.set(ip, e);
     else {
       let cell = v4Hash(v4, table.v4Mask);
-      while ((table.v4Cells[2 * cell + 1] as number) >= 0) cell = (cell + 1) & table.v4Mask;
-      table.v4Cells[2 * cell] = v4 | 0;
-      table.v4Cells[2 * cell + 1] = e;
+      while ((table.v4Cells[V4_CELL * cell + 1] as number) >= 0) cell = (cell + 1) & table.v4Mask;
+      table.v4Cells[V4_CELL * cell] = v4 | 0;
+      table.v4Cells.set(table.entries.subarray(3 * e, 3 * e + 3), V4_CELL * cell + 1);
     }
     e++;
   }
   return table;
 }
 
+/** Where the address's entry starts in v4Cells, or -1 for an address the table does not hold. */
 function v4Entry(table: AddressTable, v4: number): number {
   const key = v4 | 0;
   for (let cell = v4Hash(v4, table.v4Mask); ; cell = (cell + 1) & table.v4Mask) {
-    const e = table.v4Cells[2 * cell + 1] as number;
-    if (e < 0 || table.v4Cells[2 * cell] === key) return e;
+    const i = V4_CELL * cell;
+    if ((table.v4Cells[i + 1] as number) < 0) return -1;
+    if (table.v4Cells[i] === key) return i + 1;
   }
 }
 
@@ -617,7 +625,8 @@ class Compiled implements CompiledPolicy {
       this.profileKeys.set(key, p);
       const rangeChecks = dynamic.filter((c) => c.fqdn.length === 0);
       const nameChecks = dynamic.filter((c) => c.fqdn.length > 0);
-      this.profiles.push({ bits, dynamic, rangeChecks, nameChecks, egress: this.emptyIndex, ingress: this.emptyIndex, egressAll: this.emptyIndex, ingressAll: this.emptyIndex, mode: -1 });
+      const checks = (rangeChecks.length > 0 ? RANGE_CHECKS : 0) | (nameChecks.length > 0 ? NAME_CHECKS : 0);
+      this.profiles.push({ bits, dynamic, rangeChecks, nameChecks, checks, egress: this.emptyIndex, ingress: this.emptyIndex, egressAll: this.emptyIndex, ingressAll: this.emptyIndex, mode: -1 });
     }
     return p;
   }
@@ -736,6 +745,8 @@ class Compiled implements CompiledPolicy {
     let ip = ipText;
     let v4 = parseIpv4(ipText);
     let v6: IpAddr | undefined;
+    // The address's entry: at `entry` in `entries`, -1 when the table does not hold it.
+    let entries = t.v4Cells;
     let entry = -1;
     if (v4 !== undefined) entry = v4Entry(t, v4);
     else {
@@ -744,18 +755,22 @@ class Compiled implements CompiledPolicy {
         const a = unmapV4(parsed);
         ip = formatIp(a);
         if (a.version === 4) entry = v4Entry(t, (v4 = a.value));
-        else entry = t.v6.get(ip) ?? ((v6 = a), -1);
+        else {
+          const e = t.v6.get(ip);
+          if (e === undefined) v6 = a;
+          else (entries = t.entries), (entry = 3 * e);
+        }
       }
     }
     let slot = -1;
     if (entry >= 0) {
-      for (let l = t.entries[3 * entry] as number, end = t.entries[3 * entry + 1] as number; l < end; l += 3) {
+      for (let l = entries[entry] as number, end = entries[entry + 1] as number; l < end; l += 3) {
         if ((t.leases[l] as number) <= at && at < (t.leases[l + 1] as number)) {
           slot = t.leases[l + 2] as number;
           break;
         }
       }
-      if (slot < 0) slot = t.entries[3 * entry + 2] as number;
+      if (slot < 0) slot = entries[entry + 2] as number;
     }
     let profile: number;
     out.ip = ip;
@@ -771,7 +786,7 @@ class Compiled implements CompiledPolicy {
     out.profile = profile;
     out.bits = p.bits;
     out.dynamic = false;
-    if (p.rangeChecks.length === 0 && (dns === undefined || p.nameChecks.length === 0)) return out;
+    if (p.checks === 0 || (p.checks === NAME_CHECKS && dns === undefined)) return out;
     // Dynamic groups: only external addresses have range checks, so only they need the address.
     const addr: IpAddr | undefined = v4 !== undefined ? { version: 4, value: v4 } : v6;
     for (const c of p.rangeChecks) if (inRanges(c.ranges, addr)) this.addDynamic(out, c.group);
