@@ -217,6 +217,8 @@ export class PlainFlowParser {
     this.at = 0;
     this.plain = true;
     this.literal('{"id":"');
+    // A line written another way (spaced, keys reordered) usually shows it here: no time spent on it.
+    if (!this.plain) return undefined;
     const id = this.string();
     this.literal('","firstSeen":"');
     const firstSeen = this.string();
@@ -271,6 +273,8 @@ export class PlainFlowParser {
   /** Protocol metadata has open-ended keys: an empty object is made here, any other goes to JSON.parse. */
   private meta(): unknown {
     if (this.optional('{}')) return {};
+    // Not after a mismatch: a line out of form goes to JSON.parse whole, and once is enough.
+    if (!this.plain) return undefined;
     const start = this.at;
     const end = this.text.charCodeAt(start) === OPEN_OBJECT ? this.valueEnd(start) : -1;
     if (end < 0) return this.fail();
