@@ -169,7 +169,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   const readerEnded = (): void => {
     if (stopping === undefined) opts.say('warning: the nflog reader (tcpdump) ended: violations are no longer reported');
   };
-  void violations.ended.then(readerEnded, readerEnded);
+  void violations.ended.then(readerEnded);
   return {
     reload,
     stop() {

@@ -152,6 +152,7 @@ export async function watchViolations(opts: ViolationOptions): Promise<Violation
   const capture: LiveCapture = await startLiveCapture({ interface: 'nflog', ...(opts.netns !== undefined ? { netns: opts.netns } : {}) });
   const parser = new CaptureParser();
   const repeats = new RepeatFilter();
+  // Never rejects: a broken stream ends the reports, not the agent (which says so when it ends).
   const ended = (async () => {
     for await (const chunk of capture.pcap as AsyncIterable<Buffer>) {
       parser.push(chunk, (record) => {
@@ -163,8 +164,8 @@ export async function watchViolations(opts: ViolationOptions): Promise<Violation
       });
     }
     parser.end();
-    await capture.ended.catch(() => undefined);
-  })();
+    await capture.ended;
+  })().catch(() => undefined);
   return {
     ended,
     async stop() {
