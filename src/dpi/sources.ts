@@ -192,6 +192,19 @@ export function flowFromJson(v: unknown): Flow | string {
   return v as unknown as Flow;
 }
 
+/** A JSON string without escapes or control characters, whose text is its value. */
+const STRING = String.raw`([^"\\\u0000-\u001f]*)`;
+/** An unsigned integer of up to 15 digits, exact as a double. */
+const INTEGER = '(0|[1-9][0-9]{0,14})';
+const ENDPOINT = String.raw`\{"ip":"${STRING}","port":${INTEGER}(?:,"workload":"${STRING}")?\}`;
+const COUNTERS = String.raw`\{"packets":${INTEGER},"bytes":${INTEGER}(?:,"payloadBytes":${INTEGER})?\}`;
+/** A Flow as JSON.stringify writes it, up to meta, and after it. */
+const FLOW_HEAD = new RegExp(
+  String.raw`\{"id":"${STRING}","firstSeen":"${STRING}","lastSeen":"${STRING}","ipProto":"${STRING}","client":${ENDPOINT},"server":${ENDPOINT},"app":"${STRING}","appConfidence":"${STRING}","meta":`,
+  'y',
+);
+const FLOW_TAIL = new RegExp(String.raw`,"c2s":${COUNTERS},"s2c":${COUNTERS}(?:,"vlan":${INTEGER})?\}$`, 'y');
+
 const QUOTE = 34;
 const BACKSLASH = 92;
 const OPEN_OBJECT = 123;
@@ -201,154 +214,73 @@ const CLOSE_ARRAY = 93;
 
 /**
  * JSON.parse for Flow JSON lines as Palisade writes them (JSON.stringify of a Flow), at a fraction
- * of its cost, which is most of reading a line: the text is matched against the keys of Flow in
- * their order, strings without escapes, numbers as unsigned integers, meta handed to JSON.parse
- * unless it is empty. Any other line gives undefined and goes to JSON.parse, so the value is always
- * the one JSON.parse gives, down to the order of keys; objects are made whole, in one shape.
+ * of its cost, which is most of reading a line: two regular expressions match the keys of Flow in
+ * their order, strings without escapes and unsigned integers; meta goes to JSON.parse unless it is
+ * empty. Any other line gives undefined and goes to JSON.parse, so the value is always the one
+ * JSON.parse gives, down to the order of keys.
  */
-export class PlainFlowParser {
-  private text = '';
-  private at = 0;
-  /** Cleared by the first thing out of form; reading goes on, harmlessly, to the end. */
-  private plain = true;
-
-  parse(line: string): Record<string, unknown> | undefined {
-    this.text = line;
-    this.at = 0;
-    this.plain = true;
-    this.literal('{"id":"');
-    // A line written another way (spaced, keys reordered) usually shows it here: no time spent on it.
-    if (!this.plain) return undefined;
-    const id = this.string();
-    this.literal('","firstSeen":"');
-    const firstSeen = this.string();
-    this.literal('","lastSeen":"');
-    const lastSeen = this.string();
-    this.literal('","ipProto":"');
-    const ipProto = this.string();
-    this.literal('","client":');
-    const client = this.endpoint();
-    this.literal(',"server":');
-    const server = this.endpoint();
-    this.literal(',"app":"');
-    const app = this.string();
-    this.literal('","appConfidence":"');
-    const appConfidence = this.string();
-    this.literal('","meta":');
-    const meta = this.meta();
-    this.literal(',"c2s":');
-    const c2s = this.counters();
-    this.literal(',"s2c":');
-    const s2c = this.counters();
-    const flow: Record<string, unknown> = { id, firstSeen, lastSeen, ipProto, client, server, app, appConfidence, meta, c2s, s2c };
-    if (this.optional(',"vlan":')) flow['vlan'] = this.integer();
-    this.literal('}');
-    return this.plain && this.at === line.length ? flow : undefined;
-  }
-
-  private endpoint(): Record<string, unknown> {
-    this.literal('{"ip":"');
-    const ip = this.string();
-    this.literal('","port":');
-    const port = this.integer();
-    let endpoint: Record<string, unknown>;
-    if (this.optional(',"workload":"')) {
-      endpoint = { ip, port, workload: this.string() };
-      this.literal('"');
-    } else endpoint = { ip, port };
-    this.literal('}');
-    return endpoint;
-  }
-
-  private counters(): Record<string, unknown> {
-    this.literal('{"packets":');
-    const packets = this.integer();
-    this.literal(',"bytes":');
-    const bytes = this.integer();
-    const counters: Record<string, unknown> = this.optional(',"payloadBytes":') ? { packets, bytes, payloadBytes: this.integer() } : { packets, bytes };
-    this.literal('}');
-    return counters;
-  }
-
-  /** Protocol metadata has open-ended keys: an empty object is made here, any other goes to JSON.parse. */
-  private meta(): unknown {
-    if (this.optional('{}')) return {};
-    // Not after a mismatch: a line out of form goes to JSON.parse whole, and once is enough.
-    if (!this.plain) return undefined;
-    const start = this.at;
-    const end = this.text.charCodeAt(start) === OPEN_OBJECT ? this.valueEnd(start) : -1;
-    if (end < 0) return this.fail();
-    this.at = end;
+export function parsePlainFlow(line: string): Record<string, unknown> | undefined {
+  FLOW_HEAD.lastIndex = 0;
+  const head = FLOW_HEAD.exec(line);
+  if (head === null) return undefined;
+  let at = FLOW_HEAD.lastIndex;
+  let meta: unknown = {};
+  if (line.charCodeAt(at) === OPEN_OBJECT && line.charCodeAt(at + 1) === CLOSE_OBJECT) at += 2;
+  else {
+    const end = line.charCodeAt(at) === OPEN_OBJECT ? valueEnd(line, at) : -1;
+    if (end < 0) return undefined;
     try {
-      return JSON.parse(this.text.slice(start, end)) as unknown;
+      meta = JSON.parse(line.slice(at, end)) as unknown;
     } catch {
-      return this.fail();
+      return undefined;
     }
+    at = end;
   }
+  FLOW_TAIL.lastIndex = at;
+  const tail = FLOW_TAIL.exec(line);
+  if (tail === null) return undefined;
+  const flow: Record<string, unknown> = {
+    id: head[1],
+    firstSeen: head[2],
+    lastSeen: head[3],
+    ipProto: head[4],
+    client: plainEndpoint(head, 5),
+    server: plainEndpoint(head, 8),
+    app: head[11],
+    appConfidence: head[12],
+    meta,
+    c2s: plainCounters(tail, 1),
+    s2c: plainCounters(tail, 4),
+  };
+  if (tail[7] !== undefined) flow['vlan'] = Number(tail[7]);
+  return flow;
+}
 
-  /** Where the object or array opening at `start` closes; strings are skipped whole. */
-  private valueEnd(start: number): number {
-    const text = this.text;
-    let depth = 0;
-    for (let i = start; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      if (c === QUOTE) {
-        for (i++; i < text.length && text.charCodeAt(i) !== QUOTE; i++) if (text.charCodeAt(i) === BACKSLASH) i++;
-      } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) depth++;
-      else if ((c === CLOSE_OBJECT || c === CLOSE_ARRAY) && --depth === 0) return i + 1;
-    }
-    return -1;
-  }
+/** The endpoint whose ip, port and workload are the groups from `i` of a match of ENDPOINT. */
+function plainEndpoint(match: RegExpExecArray, i: number): Record<string, unknown> {
+  const workload = match[i + 2];
+  return workload === undefined ? { ip: match[i], port: Number(match[i + 1]) } : { ip: match[i], port: Number(match[i + 1]), workload };
+}
 
-  private literal(expected: string): void {
-    if (!this.optional(expected)) this.plain = false;
-  }
+/** The counters whose packets, bytes and payloadBytes are the groups from `i` of a match of COUNTERS. */
+function plainCounters(match: RegExpExecArray, i: number): Record<string, unknown> {
+  const payloadBytes = match[i + 2];
+  const packets = Number(match[i]);
+  const bytes = Number(match[i + 1]);
+  return payloadBytes === undefined ? { packets, bytes } : { packets, bytes, payloadBytes: Number(payloadBytes) };
+}
 
-  private optional(expected: string): boolean {
-    const text = this.text;
-    const at = this.at;
-    // A loop rather than startsWith, which the compiler leaves as a call: this is the hottest line.
-    for (let k = 0; k < expected.length; k++) if (text.charCodeAt(at + k) !== expected.charCodeAt(k)) return false;
-    this.at = at + expected.length;
-    return true;
+/** Where the object or array opening at `start` closes (strings skipped whole), or -1. */
+function valueEnd(text: string, start: number): number {
+  let depth = 0;
+  for (let i = start; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      for (i++; i < text.length && text.charCodeAt(i) !== QUOTE; i++) if (text.charCodeAt(i) === BACKSLASH) i++;
+    } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) depth++;
+    else if ((c === CLOSE_OBJECT || c === CLOSE_ARRAY) && --depth === 0) return i + 1;
   }
-
-  /** The text of a string whose opening quote was read, up to (not past) its closing quote. */
-  private string(): string | undefined {
-    const text = this.text;
-    const start = this.at;
-    for (let i = start; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      if (c === QUOTE) {
-        this.at = i;
-        return text.slice(start, i);
-      }
-      if (c === BACKSLASH || c < 32) break;
-    }
-    return this.fail();
-  }
-
-  /** Unsigned integers up to 15 digits, exact as doubles; anything else is left to JSON.parse. */
-  private integer(): number | undefined {
-    const text = this.text;
-    const start = this.at;
-    let value = 0;
-    let i = start;
-    for (; i < text.length; i++) {
-      const digit = text.charCodeAt(i) - 48;
-      if (digit < 0 || digit > 9) break;
-      value = value * 10 + digit;
-    }
-    const digits = i - start;
-    if (digits === 0 || digits > 15 || (digits > 1 && text.charCodeAt(start) === 48)) return this.fail();
-    this.at = i;
-    return value;
-  }
-
-  private fail(): undefined {
-    this.plain = false;
-    return undefined;
-  }
+  return -1;
 }
 
 const isBlank = (text: string): boolean => text.length === 0 || (text.length < 8 && text.trim() === '');
@@ -452,10 +384,9 @@ export async function readFlowSource(file: string | Readable, onFlow: (flow: Flo
       if (flow.id === '') flow.id = `${name}:${n}`;
       emit(flow);
     };
-    const plain = new PlainFlowParser();
     const onLine = (n: number, text: string | undefined): void => {
       if (text !== undefined && isBlank(text)) return;
-      let value: unknown = text !== undefined && kind === 'flows' ? plain.parse(text) : undefined;
+      let value: unknown = text !== undefined && kind === 'flows' ? parsePlainFlow(text) : undefined;
       if (value === undefined && text !== undefined) {
         try {
           value = JSON.parse(text) as unknown;
