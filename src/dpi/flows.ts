@@ -35,10 +35,10 @@ class IsoClock {
   private head = '';
 
   format(us: number): string {
-    const ms = Math.floor(us / 1000);
+    // A capture can claim any time (pcapng timestamps are 64-bit): beyond what a Date can hold,
+    // the flow gets the nearest time that can be written rather than ending the whole read.
+    const ms = Math.min(MAX_DATE_MS, Math.max(-MAX_DATE_MS, Math.floor(us / 1000)));
     const minute = Math.floor(ms / 60_000);
-    // Beyond Date's range: the RangeError toISOString has always given.
-    if (ms > MAX_DATE_MS || ms < -MAX_DATE_MS) return new Date(ms).toISOString();
     if (minute !== this.minute) {
       this.head = new Date(minute * 60_000).toISOString().slice(0, -7);
       this.minute = minute;

@@ -60,12 +60,13 @@ function classicMessage(b: Buffer, h: BinaryHeader): boolean {
 }
 
 /** Text commands and the number of arguments each takes (min, max), from protocol.txt. */
-const COMMANDS: Record<string, [number, number]> = {
+const COMMANDS = new Map<string, readonly [number, number]>(Object.entries({
   get: [1, 64], gets: [1, 64], gat: [2, 64], gats: [2, 64], set: [4, 5], add: [4, 5], replace: [4, 5],
   append: [4, 5], prepend: [4, 5], cas: [5, 6], delete: [1, 2], incr: [2, 3], decr: [2, 3], touch: [2, 3],
   stats: [0, 2], version: [0, 0], flush_all: [0, 2], verbosity: [1, 2], quit: [0, 0],
   mg: [1, 64], ms: [2, 64], md: [1, 64], ma: [1, 64], mn: [0, 0], me: [1, 1],
-};
+}));
+const COMMAND_NAMES = [...COMMANDS.keys()];
 /** Storage commands whose <flags> <exptime> <bytes> arguments are numbers. */
 const STORAGE = new Set(['set', 'add', 'replace', 'append', 'prepend', 'cas']);
 
@@ -77,11 +78,11 @@ function probeTextRequest(b: Buffer): { result: ProbeResult; command?: string } 
     const head = b.toString('latin1', 0, Math.min(b.length, 10));
     const word = head.split(' ')[0] ?? '';
     const spaced = head.includes(' ');
-    const open = b.length < 2048 && Object.keys(COMMANDS).some((c) => (spaced ? c === word : c.startsWith(word)));
+    const open = b.length < 2048 && COMMAND_NAMES.some((c) => (spaced ? c === word : c.startsWith(word)));
     return { result: open ? 'need-more' : 'no' };
   }
   const [command = '', ...args] = text.split(' ');
-  const arity = COMMANDS[command];
+  const arity = COMMANDS.get(command);
   if (arity === undefined || args.length < arity[0] || args.length > arity[1]) return { result: 'no' };
   if (args.some((a) => a.length === 0 || a.length > 250 || !/^[!-~]+$/.test(a))) return { result: 'no' };
   if (STORAGE.has(command) && !args.slice(1, command === 'cas' ? 5 : 4).every((a) => /^-?\d+$/.test(a))) return { result: 'no' };

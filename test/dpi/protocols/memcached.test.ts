@@ -50,3 +50,9 @@ test('Memcached extracts the text command', () => {
 test('Memcached extracts the binary opcode', () => {
   assert.deepEqual(extracted(memcached, binaryGet, 'c2s'), { memcachedOpcode: 0 });
 });
+
+test('Memcached does not take names of JavaScript object properties for commands', () => {
+  for (const word of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+    assert.equal(memcached.probe(ascii(`${word} a b c d\r\n`), 'c2s', ctx()), 'no', word);
+  }
+});
