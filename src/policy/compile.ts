@@ -756,9 +756,10 @@ class Compiled implements CompiledPolicy {
         ip = formatIp(a);
         if (a.version === 4) entry = v4Entry(t, (v4 = a.value));
         else {
+          // Outside its leases a known address is external, and its address groups need it.
+          v6 = a;
           const e = t.v6.get(ip);
-          if (e === undefined) v6 = a;
-          else (entries = t.entries), (entry = 3 * e);
+          if (e !== undefined) (entries = t.entries), (entry = 3 * e);
         }
       }
     }
