@@ -1,10 +1,15 @@
 // `palisade agent --policy P --inventory I`: the node agent. Applies the node's nftables table and
-// keeps it current (file changes, SIGHUP); violations are printed as JSON lines on stdout,
-// operator messages on stderr. SIGTERM or SIGINT stops it according to --fail.
+// keeps it current (file changes, SIGHUP); violations are printed as JSON lines on stdout and, with
+// --events, aggregated into events for the configured sinks (file, syslog, webhook); operator
+// messages go to stderr. SIGTERM or SIGINT stops it according to --fail.
 
+import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { applyOnce, InvalidInput, startAgent, type AgentOptions, type FailMode } from '../enforce/agent.js';
 import { NftError } from '../enforce/nft/apply.js';
+import { eventOfViolation, workloadLookup } from '../enforce/violations.js';
+import { EventsConfigError, openEvents, readEventsConfig, type EventPipeline } from '../events/index.js';
+import { loadInventory } from '../inventory/load.js';
 import { LiveCaptureError } from '../packet/live.js';
 import { setExitCode, type RegisterCommand } from './commands.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError } from './errors.js';
@@ -16,6 +21,7 @@ interface Options {
   netns?: string;
   fail: string;
   once?: boolean;
+  events?: string;
 }
 
 const FAIL_MODES: readonly FailMode[] = ['open', 'closed'];
@@ -30,6 +36,7 @@ export const registerAgent: RegisterCommand = (program: Command) => {
     .option('--netns <name>', 'network namespace of the node (ip netns name; default: this one)')
     .option('--fail <mode>', 'when the agent is gone: open removes the table, closed keeps it in force', 'closed')
     .option('--once', 'apply the ruleset and exit, leaving it in force')
+    .option('--events <file>', 'events configuration (YAML: window, rateLimit, sinks of type jsonl, syslog or webhook): violations also go there, aggregated')
     .action(async (opts: Options) => setExitCode(await runAgent(opts)));
 };
 
@@ -39,6 +46,7 @@ async function runAgent(opts: Options): Promise<number> {
   const fail = opts.fail as FailMode;
   if (!FAIL_MODES.includes(fail)) throw new UsageError(`--fail must be open or closed, not "${opts.fail}"`);
   if (opts.netns !== undefined && (opts.netns === '' || opts.netns.includes('/'))) throw new UsageError(`invalid network namespace name "${opts.netns}"`);
+  const events = opts.events === undefined || opts.once ? undefined : await openEventsOption(opts.events, opts.inventory);
   const base: AgentOptions = {
     policyPaths: opts.policy,
     inventoryPath: opts.inventory,
@@ -46,7 +54,10 @@ async function runAgent(opts: Options): Promise<number> {
     ...(opts.netns !== undefined ? { netns: opts.netns } : {}),
     fail,
     say,
-    onViolation: (v) => void process.stdout.write(`${JSON.stringify(v)}\n`),
+    onViolation: (v) => {
+      process.stdout.write(`${JSON.stringify(v)}\n`);
+      events?.pipeline.push(eventOfViolation(v, events.lookup));
+    },
   };
   try {
     if (opts.once) {
@@ -76,5 +87,29 @@ async function runAgent(opts: Options): Promise<number> {
       return EXIT_FAILED;
     }
     throw err;
+  } finally {
+    await events?.pipeline.close();
   }
+}
+
+/**
+ * `--events FILE`: the event pipeline its configuration describes, and a lookup of the inventory's
+ * workloads so events name them. A bad configuration is a usage error before anything is applied.
+ */
+async function openEventsOption(path: string, inventoryPath: string): Promise<{ pipeline: EventPipeline; lookup: ReturnType<typeof workloadLookup> }> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`--events ${path}: ${(err as Error).message}`);
+  }
+  let config;
+  try {
+    config = readEventsConfig(text, path);
+  } catch (err) {
+    if (err instanceof EventsConfigError) throw new UsageError(err.message);
+    throw err;
+  }
+  const { inventory } = await loadInventory(inventoryPath);
+  return { pipeline: openEvents(config, { onError: (e) => say(`events: ${e instanceof Error ? e.message : String(e)}`) }), lookup: workloadLookup(inventory) };
 }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { pipeline as streamPipeline } from 'node:stream/promises';
 import { DnsNames } from '../dpi/dns-names.js';
 import { readFlowSource } from '../dpi/sources.js';
-import { eventEndpoint, EventPipeline, JsonLinesSink, makeEvent, type Event, type EventSink, type WorkloadLookup } from '../events/index.js';
+import { EventPipeline, JsonLinesSink, type Event, type EventSink } from '../events/index.js';
 import { loadInventory } from '../inventory/load.js';
 import { Learner, type LearnResult } from '../learn/learn.js';
 import type { Group, Selector } from '../model/policy.js';
@@ -21,7 +21,7 @@ import { startLiveCapture } from '../packet/live.js';
 import { startAgent, type Agent } from './agent.js';
 import { attempt, LATERAL_MOVEMENT, portScan, type AttackStep, type AttemptOutcome, type ScanResult } from './attacker.js';
 import { labDown, LabError, labUp, runInPod, labPod, type LabState } from './lab/lab.js';
-import type { Violation } from './violations.js';
+import { eventOfViolation, workloadLookup, type Violation } from './violations.js';
 
 /** One edge of the learned service map, by the group names the policy uses. */
 export interface MapRow {
@@ -132,29 +132,6 @@ async function labInventory(state: LabState): Promise<Inventory> {
   if (hasErrors(diagnostics)) throw new LabError(`the lab's inventory has errors:\n${diagnostics.map(formatDiagnostic).join('\n')}`, 'failed');
   return inventory;
 }
-
-/**
- * A kernel report as an event for security operations. The kernel logs drops only where a side is
- * in protect; an alert comes from a side in monitor (or a deny rule outside protect, which the
- * record cannot tell apart): monitor is what it reports.
- */
-export function eventOfViolation(v: Violation, workloadOf: WorkloadLookup): Event {
-  return makeEvent({
-    kind: 'violation',
-    firstSeen: v.time,
-    client: eventEndpoint(v.client, workloadOf),
-    server: eventEndpoint(v.server, workloadOf),
-    ipProto: v.protocol,
-    app: 'unknown',
-    appConfidence: 'none',
-    ruleId: v.ruleId,
-    mode: v.action === 'drop' ? 'protect' : 'monitor',
-    action: v.action,
-    reason: v.ruleId === 'default' ? 'no rule allows this connection' : `rule ${v.ruleId}`,
-  });
-}
-
-export const workloadLookup = (inventory: Inventory): WorkloadLookup => (id) => inventory.workloads.find((w) => w.id === id);
 
 export interface CheckoutResult {
   /** HTTP status; 0 when no answer came. */

@@ -5,6 +5,8 @@
 import { startLiveCapture, type LiveCapture } from '../packet/live.js';
 import { CaptureParser, decodeFrame, formatIp, LINKTYPE_RAW } from '../packet/index.js';
 import { canonicalIp } from '../model/address.js';
+import { eventEndpoint, makeEvent, type Event, type WorkloadLookup } from '../events/index.js';
+import type { Inventory } from '../model/workload.js';
 import type { IpProto } from '../model/flow.js';
 import type { AddressIndex } from '../inventory/attribute.js';
 
@@ -174,3 +176,26 @@ export async function watchViolations(opts: ViolationOptions): Promise<Violation
     },
   };
 }
+
+/**
+ * A kernel report as an event for security operations. The kernel logs drops only where a side is
+ * in protect; an alert comes from a side in monitor (or a deny rule outside protect, which the
+ * record cannot tell apart): monitor is what it reports.
+ */
+export function eventOfViolation(v: Violation, workloadOf: WorkloadLookup): Event {
+  return makeEvent({
+    kind: 'violation',
+    firstSeen: v.time,
+    client: eventEndpoint(v.client, workloadOf),
+    server: eventEndpoint(v.server, workloadOf),
+    ipProto: v.protocol,
+    app: 'unknown',
+    appConfidence: 'none',
+    ruleId: v.ruleId,
+    mode: v.action === 'drop' ? 'protect' : 'monitor',
+    action: v.action,
+    reason: v.ruleId === 'default' ? 'no rule allows this connection' : `rule ${v.ruleId}`,
+  });
+}
+
+export const workloadLookup = (inventory: Inventory): WorkloadLookup => (id) => inventory.workloads.find((w) => w.id === id);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FIXTURE, run } from '../policy/analyze/cli.js';
+import { FIXTURE, run } from '../support/cli.js';
 
 test('analyze reach --policy lists an allowed pair with its rule and file:line', async () => {
   const r = await run(['analyze', 'reach', ...FIXTURE]);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FIXTURE, run } from '../policy/analyze/cli.js';
+import { FIXTURE, run } from '../support/cli.js';
 
 function assertionFile(text: string): string {
   const file = join(mkdtempSync(join(tmpdir(), 'palisade-check-')), 'assertions.yaml');

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run } from '../policy/analyze/cli.js';
+import { run } from '../support/cli.js';
 import { LINT_CODES } from '../../src/policy/lint/lint.js';
 
 const EXAMPLE = ['examples/shop/policy', '--inventory', 'examples/shop/inventory.yaml'];

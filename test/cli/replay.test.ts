@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FIXTURE, run } from '../policy/analyze/cli.js';
+import { FIXTURE, run } from '../support/cli.js';
 
 const FLOWS = 'test/fixtures/analyze/flows.jsonl';
 

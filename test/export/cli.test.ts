@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { run } from '../policy/analyze/cli.js';
+import { run } from '../support/cli.js';
 
 const SHOP = ['--policy', 'examples/shop/policy', '--inventory', 'examples/shop/inventory.yaml'];
 

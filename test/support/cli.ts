@@ -1,5 +1,5 @@
-// Runs the CLI in-process with what it prints captured, for the analysis commands' tests.
-import { main } from '../../../src/cli/main.js';
+// Runs the CLI in-process with what it prints captured, for the commands' tests.
+import { main } from '../../src/cli/main.js';
 
 export interface Run {
   code: number;
