@@ -48,6 +48,8 @@ const IDLE = 2;
 export class Identifier {
   private readonly ctx: ProbeContext;
   private readonly state: Uint8Array;
+  /** See InitialStates.possible: shared by every session of this registry and transport. */
+  private readonly possible: Uint8Array;
   /** TCP stream prefixes, grown by doubling up to the cap, released when the session is done. */
   private readonly prefix: [Buffer | undefined, Buffer | undefined] = [undefined, undefined];
   private readonly used = [0, 0];
@@ -78,6 +80,7 @@ export class Identifier {
     this.ctx = { transport, clientPort, serverPort, other: EMPTY };
     const initial = initialStates(protocols, transport);
     this.state = new Uint8Array(initial.state);
+    this.possible = initial.possible;
     if (!initial.anyAlive) this.phase = 'done';
   }
 
@@ -142,8 +145,15 @@ export class Identifier {
   private probe(dir: Direction, input: Buffer): void {
     let winner: ProtocolModule | undefined;
     let alive = 0;
-    for (let i = 0; i < this.protocols.length; i++) {
+    const n = this.protocols.length;
+    const row = (((dir === 'c2s' ? C2S : S2C) << 8) | (input[0] as number)) * n;
+    for (let i = 0; i < n; i++) {
       if (this.state[i] !== ALIVE) continue;
+      if (this.possible[row + i] === 0) {
+        // The module's declared first bytes rule this input out: its probe would answer 'no'.
+        this.state[i] = ELIMINATED;
+        continue;
+      }
       const p = this.protocols[i] as ProtocolModule;
       const r = safeProbe(p, input, dir, this.ctx);
       if (r === 'no') {
@@ -255,6 +265,12 @@ export class Identifier {
 interface InitialStates {
   state: Uint8Array;
   anyAlive: boolean;
+  /**
+   * Indexed by ((direction << 8 | first payload byte) * registry length + candidate): 0 where the
+   * candidate's declared first bytes exclude that byte. Most probes are never called on a
+   * session's first payload, which is most of the payload there is.
+   */
+  possible: Uint8Array;
 }
 
 /** Per registry and transport, the candidate states every session starts from: worked out once, copied per session. */
@@ -269,10 +285,23 @@ function initialStates(protocols: readonly ProtocolModule[], transport: Transpor
   let initial = byTransport.get(transport);
   if (initial === undefined) {
     const state = Uint8Array.from(protocols, (p) => (p.refines === undefined && p.transports.includes(transport) ? ALIVE : IDLE));
-    initial = { state, anyAlive: state.includes(ALIVE) };
+    initial = { state, anyAlive: state.includes(ALIVE), possible: firstBytePossibilities(protocols) };
     byTransport.set(transport, initial);
   }
   return initial;
+}
+
+function firstBytePossibilities(protocols: readonly ProtocolModule[]): Uint8Array {
+  const n = protocols.length;
+  const possible = new Uint8Array(2 * 256 * n).fill(1);
+  protocols.forEach((p, i) => {
+    const declared = [p.firstBytes?.c2s, p.firstBytes?.s2c];
+    declared.forEach((bytes, d) => {
+      if (bytes === undefined) return;
+      for (let b = 0; b < 256; b++) if (!bytes.includes(b)) possible[((d << 8) | b) * n + i] = 0;
+    });
+  });
+  return possible;
 }
 
 // A module that throws is a bug in that module, but one bad probe must not take the session table

@@ -35,6 +35,12 @@ export interface ProtocolModule {
    */
   readonly refines?: string;
   /**
+   * Per direction, the only values the first payload byte can take: the probe answers 'no' to any
+   * data of that direction starting with another byte, however short, so the engine may skip it.
+   * Leave a direction out unless the probe's own first check makes this certain.
+   */
+  readonly firstBytes?: { readonly c2s?: readonly number[]; readonly s2c?: readonly number[] };
+  /**
    * TCP: `data` is the reassembled stream of one direction from its start (bounded prefix).
    * UDP: `data` is one datagram payload. Pure: no state, no I/O, never throws on any bytes.
    */

@@ -90,6 +90,8 @@ export const ajp: ProtocolModule = {
   aliases: ['AJP13'],
   transports: ['tcp'],
   ports: [8009],
+  // Packets start with their magic: 0x1234 from the web server, 'AB' from the container.
+  firstBytes: { c2s: [0x12], s2c: [0x41] },
   probe,
   extract,
 };

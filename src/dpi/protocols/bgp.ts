@@ -61,6 +61,8 @@ export const bgp: ProtocolModule = {
   name: 'BGP',
   transports: ['tcp'],
   ports: [179],
+  // Every message starts with the 16-byte all-ones marker.
+  firstBytes: { c2s: [0xff], s2c: [0xff] },
   probe,
   extract,
 };

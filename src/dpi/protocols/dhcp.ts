@@ -43,6 +43,8 @@ export const dhcp: ProtocolModule = {
   aliases: ['BOOTP'],
   transports: ['udp'],
   ports: [67, 68],
+  // op: 1 BOOTREQUEST, 2 BOOTREPLY; relays and servers may send either way.
+  firstBytes: { c2s: [1, 2], s2c: [1, 2] },
   probe,
   extract,
 };

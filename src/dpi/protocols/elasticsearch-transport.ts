@@ -38,6 +38,8 @@ export const elasticsearchTransport: ProtocolModule = {
   name: 'ElasticsearchTransport',
   transports: ['tcp'],
   ports: [9300],
+  // Every message starts with the "ES" marker.
+  firstBytes: { c2s: [0x45], s2c: [0x45] },
   probe,
   extract,
 };

@@ -108,6 +108,8 @@ export const fastcgi: ProtocolModule = {
   name: 'FastCGI',
   transports: ['tcp'],
   ports: [9000],
+  // Every record starts with version 1.
+  firstBytes: { c2s: [1], s2c: [1] },
   probe,
   extract,
 };

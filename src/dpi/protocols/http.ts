@@ -12,6 +12,7 @@ const METHODS = [
   'PROPFIND', 'PROPPATCH', 'MKCOL', 'COPY', 'MOVE', 'LOCK', 'UNLOCK', 'SEARCH', 'REPORT',
   'MKACTIVITY', 'CHECKOUT', 'MERGE',
 ];
+const OPENING_BYTES = [...new Set([...METHODS, 'HTTP/1.'].map((opening) => opening.charCodeAt(0)))];
 
 /** The longest request line a probe waits for before deciding it is not HTTP. */
 const MAX_REQUEST_LINE = 2048;
@@ -138,6 +139,8 @@ export const http: ProtocolModule = {
   aliases: ['HTTP/1.1'],
   transports: ['tcp'],
   ports: [80, 8080, 8000, 8008, 3128, 8888],
+  // A request starts with its method, a response with "HTTP/1."; the probe reads both directions alike.
+  firstBytes: { c2s: OPENING_BYTES, s2c: OPENING_BYTES },
   probe,
   extract,
 };

@@ -85,6 +85,8 @@ export const http2: ProtocolModule = {
   aliases: ['HTTP/2', 'h2c'],
   transports: ['tcp'],
   ports: [80, 8080],
+  // The client's connection preface; the server's SETTINGS frame has no fixed first byte.
+  firstBytes: { c2s: [PREFACE.charCodeAt(0)] },
   probe,
   extract,
 };

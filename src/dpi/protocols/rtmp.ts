@@ -56,6 +56,8 @@ export const rtmp: ProtocolModule = {
   name: 'RTMP',
   transports: ['tcp'],
   ports: [1935],
+  // C0 and S0 are the version byte.
+  firstBytes: { c2s: [VERSION], s2c: [VERSION] },
   probe,
   extract,
 };

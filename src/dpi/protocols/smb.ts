@@ -52,6 +52,8 @@ export const smb: ProtocolModule = {
   aliases: ['CIFS', 'NetBIOS'],
   transports: ['tcp'],
   ports: [445, 139],
+  // NetBIOS session service framing: a session message, or a session request.
+  firstBytes: { c2s: [SESSION_MESSAGE, SESSION_REQUEST], s2c: [SESSION_MESSAGE, SESSION_REQUEST] },
   probe,
   extract,
 };

@@ -33,6 +33,8 @@ export const ssh: ProtocolModule = {
   name: 'SSH',
   transports: ['tcp'],
   ports: [22, 2222],
+  // Both sides open with their identification string, "SSH-".
+  firstBytes: { c2s: [0x53], s2c: [0x53] },
   probe,
   extract,
 };
