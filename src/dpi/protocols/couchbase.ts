@@ -48,6 +48,8 @@ export const couchbase: ProtocolModule = {
   name: 'Couchbase',
   transports: ['tcp'],
   ports: [11210, 11207],
+  // The binary protocol's magic: classic or flexible framing, request or response.
+  firstBytes: { c2s: [0x80, 0x08], s2c: [0x81, 0x18] },
   probe,
   extract,
 };

@@ -59,6 +59,8 @@ export const rtsp: ProtocolModule = {
   name: 'RTSP',
   transports: ['tcp'],
   ports: [554, 8554],
+  // The client opens with a request method, the server with "RTSP/".
+  firstBytes: { c2s: [...new Set([...METHODS].map((m) => m.charCodeAt(0)))], s2c: [0x52] },
   probe,
   extract,
 };

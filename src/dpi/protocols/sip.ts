@@ -12,6 +12,7 @@ const METHODS = new Set([
   'INVITE', 'ACK', 'BYE', 'CANCEL', 'REGISTER', 'OPTIONS', 'PRACK', 'SUBSCRIBE', 'NOTIFY', 'PUBLISH',
   'INFO', 'REFER', 'MESSAGE', 'UPDATE',
 ]);
+const OPENING_BYTES = [...new Set([...METHODS, 'SIP/2.0'].map((opening) => opening.charCodeAt(0)))];
 const MAX_LINE = 2048;
 
 /** Either side may send requests (a callee sends BYE), so each direction accepts both kinds. */
@@ -61,6 +62,8 @@ export const sip: ProtocolModule = {
   name: 'SIP',
   transports: ['udp', 'tcp'],
   ports: [5060, 5061],
+  // A request starts with its method, a response with "SIP/2.0"; the probe reads both directions alike.
+  firstBytes: { c2s: OPENING_BYTES, s2c: OPENING_BYTES },
   probe,
   extract,
 };
