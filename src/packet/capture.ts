@@ -140,7 +140,10 @@ export class CaptureParser {
   private lastTs = 0;
   /** The buffer being parsed, for header fields: DataView reads are cheaper than Buffer#readUInt32*. */
   private view: DataView = new DataView(new ArrayBuffer(0));
+  /** The one record every emit receives: most captures carry a few packets per flow, so per-record objects were a GC cost. */
+  private readonly record: CaptureRecord = { linkType: 0, ts: 0, data: Buffer.alloc(0), origLen: 0, offset: 0, interfaceId: 0 };
 
+  /** `emit` receives the same record object each time, rewritten for the next record: read it during the call. */
   push(chunk: Uint8Array, emit: (r: CaptureRecord) => void): void {
     if (chunk.length === 0) return;
     const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
@@ -245,16 +248,20 @@ export class CaptureParser {
       }
       const ts = sec * 1e6 + (this.nanos ? Math.floor(frac / 1000) : frac);
       this.stats.records++;
-      emit({
-        linkType: this.linkType,
-        ts,
-        data: buf.subarray(pos + 16, pos + 16 + incl),
-        origLen: orig,
-        offset: this.base + pos,
-        interfaceId: 0,
-      });
+      emit(this.fill(this.linkType, ts, buf.subarray(pos + 16, pos + 16 + incl), orig, this.base + pos, 0));
       pos += 16 + incl;
     }
+  }
+
+  private fill(linkType: number, ts: number, data: Buffer, origLen: number, offset: number, interfaceId: number): CaptureRecord {
+    const r = this.record;
+    r.linkType = linkType;
+    r.ts = ts;
+    r.data = data;
+    r.origLen = origLen;
+    r.offset = offset;
+    r.interfaceId = interfaceId;
+    return r;
   }
 
   private u32(at: number): number {
@@ -406,14 +413,7 @@ export class CaptureParser {
       const ts = interfaceMicros(iface, this.u32(pos + 12), this.u32(pos + 16));
       this.lastTs = ts;
       this.stats.records++;
-      emit({
-        linkType: iface.linkType,
-        ts,
-        data: buf.subarray(pos + 28, pos + 28 + capLen),
-        origLen: this.u32(pos + 24),
-        offset,
-        interfaceId: ifId,
-      });
+      emit(this.fill(iface.linkType, ts, buf.subarray(pos + 28, pos + 28 + capLen), this.u32(pos + 24), offset, ifId));
       return;
     }
     if (type === BLOCK_SPB) {
@@ -427,7 +427,7 @@ export class CaptureParser {
       if (iface.snapLen > 0) capLen = Math.min(capLen, iface.snapLen);
       this.stats.records++;
       // A simple packet block has no timestamp: it inherits the previous packet's.
-      emit({ linkType: iface.linkType, ts: this.lastTs, data: buf.subarray(pos + 12, pos + 12 + capLen), origLen, offset, interfaceId: 0 });
+      emit(this.fill(iface.linkType, this.lastTs, buf.subarray(pos + 12, pos + 12 + capLen), origLen, offset, 0));
       return;
     }
     this.stats.skippedBlocks++;
@@ -452,8 +452,9 @@ export function captureChunks(input: CaptureInput): AsyncIterable<Uint8Array> {
 export async function* readCapture(input: CaptureInput): AsyncGenerator<CaptureRecord, CaptureStats, undefined> {
   const parser = new CaptureParser();
   const batch: CaptureRecord[] = [];
+  // The parser reuses its record; the caller of this generator may keep each one.
   const collect = (r: CaptureRecord): void => {
-    batch.push(r);
+    batch.push({ ...r });
   };
   for await (const chunk of captureChunks(input)) {
     parser.push(chunk, collect);
