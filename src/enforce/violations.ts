@@ -2,7 +2,7 @@
 // the prefix `pal:<tag>:<drop|alert>`, tcpdump reads `nflog` inside the node's namespace as a pcap
 // stream (link type NFLOG), and each logged packet becomes one violation record with workloads.
 
-import { startLiveCapture, type LiveCapture } from '../packet/live.js';
+import { LiveCaptureError, startLiveCapture, type LiveCapture } from '../packet/live.js';
 import { CaptureParser, decodeFrame, formatIp, LINKTYPE_RAW } from '../packet/index.js';
 import { canonicalIp } from '../model/address.js';
 import { eventEndpoint, makeEvent, type Event, type WorkloadLookup } from '../events/index.js';
@@ -151,7 +151,7 @@ export interface ViolationOptions {
  * the live tap names its interface without a group number.
  */
 export async function watchViolations(opts: ViolationOptions): Promise<ViolationSource> {
-  const capture: LiveCapture = await startLiveCapture({ interface: 'nflog', ...(opts.netns !== undefined ? { netns: opts.netns } : {}) });
+  const capture = await openNflog(opts.netns);
   const parser = new CaptureParser();
   const repeats = new RepeatFilter();
   // Never rejects: a broken stream ends the reports, not the agent (which says so when it ends).
@@ -175,6 +175,26 @@ export async function watchViolations(opts: ViolationOptions): Promise<Violation
       await ended;
     },
   };
+}
+
+/** How long a restarted agent waits for the nflog group its predecessor's reader still holds. */
+const NFLOG_BUSY_RETRIES = 25;
+const NFLOG_BUSY_WAIT_MS = 200;
+
+/**
+ * The nflog reader. One reader per group and namespace: an agent restarted at once (SIGHUP-less
+ * upgrade, the supervisor after a crash) can find the old reader still exiting, which the kernel
+ * refuses as a permission error; that clears within moments, so it is retried for a bounded time.
+ */
+async function openNflog(netns: string | undefined): Promise<LiveCapture> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await startLiveCapture({ interface: 'nflog', ...(netns !== undefined ? { netns } : {}) });
+    } catch (err) {
+      if (!(err instanceof LiveCaptureError) || err.kind !== 'permission-denied' || attempt >= NFLOG_BUSY_RETRIES) throw err;
+      await new Promise((resolve) => setTimeout(resolve, NFLOG_BUSY_WAIT_MS));
+    }
+  }
 }
 
 /**

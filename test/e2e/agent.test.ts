@@ -1,12 +1,13 @@
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildRuleset } from '../../src/enforce/agent.js';
 import { applyScript, listTable, NftError, removeTable } from '../../src/enforce/nft/apply.js';
 import type { Violation } from '../../src/enforce/violations.js';
+import type { Event } from '../../src/events/index.js';
 import { repoRoot } from '../support/corpus.js';
 import { createLab, skipReason, type Lab } from './lab-netns.js';
 
@@ -73,10 +74,10 @@ interface AgentRun {
   exited: Promise<number | null>;
 }
 
-function startAgent(lab: Lab, dir: string, fail: 'open' | 'closed'): AgentRun {
+function startAgent(lab: Lab, dir: string, fail: 'open' | 'closed', extra: readonly string[] = []): AgentRun {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', join(repoRoot, 'scripts/palisade.ts'), 'agent', '--policy', join(dir, 'policy.yaml'), '--inventory', join(dir, 'inventory.yaml'), '--netns', lab.node.namespace, '--fail', fail],
+    ['--import', 'tsx', join(repoRoot, 'scripts/palisade.ts'), 'agent', '--policy', join(dir, 'policy.yaml'), '--inventory', join(dir, 'inventory.yaml'), '--netns', lab.node.namespace, '--fail', fail, ...extra],
     { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const run: AgentRun = {
@@ -154,8 +155,8 @@ describe('palisade agent on a node namespace', { skip, timeout: E2E_TIMEOUT_MS }
   let lab: Lab;
   let dir: string;
   const agents: AgentRun[] = [];
-  const start = (fail: 'open' | 'closed'): AgentRun => {
-    const run = startAgent(lab, dir, fail);
+  const start = (fail: 'open' | 'closed', extra: readonly string[] = []): AgentRun => {
+    const run = startAgent(lab, dir, fail, extra);
     agents.push(run);
     return run;
   };
@@ -196,6 +197,25 @@ describe('palisade agent on a node namespace', { skip, timeout: E2E_TIMEOUT_MS }
     assert.deepEqual(
       { protocol: v.protocol, ruleId: v.ruleId, action: v.action, client: v.client.ip, server: v.server.ip },
       { protocol: 'tcp', ruleId: 'default', action: 'drop', client: LAB.hosts.web, server: LAB.hosts.db },
+    );
+  });
+
+  test('with --events a blocked attempt becomes an event in the configured JSON lines sink, naming both workloads', async () => {
+    const events = join(dir, 'events.jsonl');
+    writeFileSync(join(dir, 'events.yaml'), `window: 1s\nsinks:\n  - type: jsonl\n    path: ${events}\n`);
+    const agent = start('closed', ['--events', join(dir, 'events.yaml')]);
+    await enforcing(agent);
+    const attempt = reaches(lab, 'web', 'db', PORT.db);
+    await agent.waitFor('violation web → db', violationFrom(agent, 'web', 'db', PORT.db), 1000);
+    assert.equal(await attempt, false);
+    agent.child.kill('SIGTERM');
+    assert.equal(await agent.exited, 0);
+    const written = readFileSync(events, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Event);
+    const e = written.find((x) => x.server.ip === LAB.hosts.db && x.client.ip === LAB.hosts.web);
+    assert.ok(e, `no event for web → db in ${written.length} event(s)`);
+    assert.deepEqual(
+      { kind: e.kind, action: e.action, ruleId: e.ruleId, client: e.client.name, server: e.server.name },
+      { kind: 'violation', action: 'drop', ruleId: 'default', client: 'web', server: 'db' },
     );
   });
 
