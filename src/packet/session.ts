@@ -144,10 +144,12 @@ class TrackedSession implements Session {
   /** Datagram payload bytes delivered per direction (UDP, SCTP). */
   sentC2s = 0;
   sentS2c = 0;
+  /** The next IPv4 session whose key has the same hash. */
+  sameHash: TrackedSession | null = null;
 
   constructor(
     readonly id: number,
-    readonly key: string,
+    readonly key: FlowKey,
     readonly ipProto: IpProto,
     readonly client: Endpoint,
     readonly server: Endpoint,
@@ -177,17 +179,60 @@ function icmpPorts(pkt: Packet, out: { sport: number; dport: number }): void {
 }
 
 /**
- * The bidirectional key: protocol, VLAN, then the endpoint that sorts first. Built from 16-bit
- * units in one call so the per-packet lookup makes one flat string and no intermediate ones.
+ * The bidirectional key: protocol, VLAN, then the endpoint that sorts first. IPv4 keys are three
+ * exact numbers and a hash of them, so the per-packet lookup builds no string; IPv6 keys (rarer,
+ * 288 bits) are one flat string.
  */
-function flowKey(proto: number, vlan: number, src: Buffer, sport: number, dst: Buffer, dport: number, srcIsLow: boolean): string {
+class FlowKey {
+  /** IPv4: the low endpoint's address and port (48 bits), the high one's, then protocol and VLAN. */
+  low = 0;
+  high = 0;
+  protoVlan = 0;
+  /** IPv4: a 30-bit mix of the numbers above (a small-integer Map key). */
+  hash = 0;
+  /** IPv6: the whole key; empty for IPv4. */
+  text = '';
+
+  set(proto: number, vlan: number, src: Buffer, sport: number, dst: Buffer, dport: number, srcIsLow: boolean): this {
+    if (src.length !== 4) {
+      this.text = flowKeyText(proto, vlan, src, sport, dst, dport, srcIsLow);
+      return this;
+    }
+    const a = srcIsLow ? src : dst;
+    const b = srcIsLow ? dst : src;
+    const pa = srcIsLow ? sport : dport;
+    const pb = srcIsLow ? dport : sport;
+    const addrA = be16(a, 0) * 0x10000 + be16(a, 2);
+    const addrB = be16(b, 0) * 0x10000 + be16(b, 2);
+    this.text = '';
+    this.low = addrA * 0x10000 + pa;
+    this.high = addrB * 0x10000 + pb;
+    // VLAN -1 (none) to 4095 fits in 13 bits once shifted by one.
+    this.protoVlan = proto * 0x2000 + vlan + 1;
+    let h = Math.imul(addrA ^ 0x9e3779b9, 0x85ebca6b);
+    h = Math.imul(h ^ (h >>> 15) ^ addrB, 0xc2b2ae35);
+    h = Math.imul(h ^ (h >>> 13) ^ ((pa << 16) | pb), 0x85ebca6b);
+    this.hash = (h ^ (h >>> 16) ^ this.protoVlan) & 0x3fffffff;
+    return this;
+  }
+
+  copy(): FlowKey {
+    const k = new FlowKey();
+    k.low = this.low;
+    k.high = this.high;
+    k.protoVlan = this.protoVlan;
+    k.hash = this.hash;
+    k.text = this.text;
+    return k;
+  }
+}
+
+/** The IPv6 key, built from 16-bit units in one call: one flat string and no intermediate ones. */
+function flowKeyText(proto: number, vlan: number, src: Buffer, sport: number, dst: Buffer, dport: number, srcIsLow: boolean): string {
   const a = srcIsLow ? src : dst;
   const b = srcIsLow ? dst : src;
   const pa = srcIsLow ? sport : dport;
   const pb = srcIsLow ? dport : sport;
-  if (a.length === 4) {
-    return String.fromCharCode(proto, vlan + 1, be16(a, 0), be16(a, 2), pa, be16(b, 0), be16(b, 2), pb);
-  }
   return String.fromCharCode(
     proto,
     vlan + 1,
@@ -227,7 +272,12 @@ const SWEEP_US = 1_000_000;
 
 export class SessionTable {
   private readonly limits: SessionLimits;
-  private readonly byKey = new Map<string, TrackedSession>();
+  /** IPv4 sessions by key hash, colliding ones chained through `sameHash`; IPv6 sessions by key text. */
+  private readonly byHash = new Map<number, TrackedSession>();
+  private readonly byText = new Map<string, TrackedSession>();
+  private active = 0;
+  /** The key of the packet at hand, rewritten for each lookup. */
+  private readonly lookup = new FlowKey();
   private oldest: TrackedSession | null = null;
   private newest: TrackedSession | null = null;
   /** Sessions that saw FIN both ways or RST, in closing order. */
@@ -261,7 +311,7 @@ export class SessionTable {
   }
 
   get size(): number {
-    return this.byKey.size;
+    return this.active;
   }
 
   /** Sessions from least to most recently seen. */
@@ -270,7 +320,7 @@ export class SessionTable {
   }
 
   stats(): SessionStats {
-    return { ...this.counters, active: this.byKey.size, ended: { ...this.counters.ended } };
+    return { ...this.counters, active: this.active, ended: { ...this.counters.ended } };
   }
 
   /** Takes one decoded, whole (defragmented) packet. */
@@ -294,8 +344,8 @@ export class SessionTable {
     }
     const { sport, dport } = ports;
     const srcIsLow = sortsFirst(pkt.src, sport, pkt.dst, dport);
-    const key = flowKey(proto, pkt.vlan, pkt.src, sport, pkt.dst, dport, srcIsLow);
-    let s = this.byKey.get(key);
+    const key = this.lookup.set(proto, pkt.vlan, pkt.src, sport, pkt.dst, dport, srcIsLow);
+    let s = this.find(key);
     if (s !== undefined && s.closing !== null && proto === IPPROTO_TCP && (pkt.tcpFlags & (TCP_SYN | TCP_ACK)) === TCP_SYN) {
       // A new connection reusing the tuple of one that has closed.
       this.end(s, s.closing);
@@ -345,15 +395,55 @@ export class SessionTable {
       dport = request ? 0 : id;
     }
     const srcIsLow = sortsFirst(inner.src, sport, inner.dst, dport);
-    const s = this.byKey.get(flowKey(inner.proto, pkt.vlan, inner.src, sport, inner.dst, dport, srcIsLow));
+    const s = this.find(this.lookup.set(inner.proto, pkt.vlan, inner.src, sport, inner.dst, dport, srcIsLow));
     if (s === undefined) return false;
     s.icmpErrors++;
     this.counters.icmpErrorsAttributed++;
     return true;
   }
 
-  private create(pkt: Packet, key: string, srcIsLow: boolean, sport: number, dport: number): TrackedSession {
-    if (this.byKey.size >= this.limits.maxSessions) {
+  private find(k: FlowKey): TrackedSession | undefined {
+    if (k.text !== '') return this.byText.get(k.text);
+    let s = this.byHash.get(k.hash);
+    while (s !== undefined && (s.key.low !== k.low || s.key.high !== k.high || s.key.protoVlan !== k.protoVlan)) {
+      s = s.sameHash ?? undefined;
+    }
+    return s;
+  }
+
+  private insert(s: TrackedSession): void {
+    const k = s.key;
+    if (k.text !== '') this.byText.set(k.text, s);
+    else {
+      s.sameHash = this.byHash.get(k.hash) ?? null;
+      this.byHash.set(k.hash, s);
+    }
+    this.active++;
+  }
+
+  private remove(s: TrackedSession): void {
+    const k = s.key;
+    this.active--;
+    if (k.text !== '') {
+      this.byText.delete(k.text);
+      return;
+    }
+    const head = this.byHash.get(k.hash);
+    if (head === s) {
+      if (s.sameHash !== null) this.byHash.set(k.hash, s.sameHash);
+      else this.byHash.delete(k.hash);
+    } else {
+      let before = head;
+      while (before !== undefined && before.sameHash !== s) before = before.sameHash ?? undefined;
+      if (before !== undefined) before.sameHash = s.sameHash;
+    }
+    s.sameHash = null;
+  }
+
+  private create(pkt: Packet, lookup: FlowKey, srcIsLow: boolean, sport: number, dport: number): TrackedSession {
+    // Copied first: ending a session below calls the sink, which may look up other packets.
+    const key = lookup.copy();
+    if (this.active >= this.limits.maxSessions) {
       // A closed session only waits for stragglers: it makes room before any live one.
       const closed = this.closing.values().next().value;
       if (closed !== undefined) this.end(closed, closed.closing ?? 'fin');
@@ -404,10 +494,10 @@ export class SessionTable {
       pkt.ts,
       pkt.ts,
     );
-    this.byKey.set(key, s);
+    this.insert(s);
     this.append(s);
     this.counters.created++;
-    if (this.byKey.size > this.counters.peakActive) this.counters.peakActive = this.byKey.size;
+    if (this.active > this.counters.peakActive) this.counters.peakActive = this.active;
     return s;
   }
 
@@ -484,7 +574,7 @@ export class SessionTable {
   }
 
   private end(s: TrackedSession, reason: EndReason): void {
-    this.byKey.delete(s.key);
+    this.remove(s);
     this.closing.delete(s);
     this.unlink(s);
     s.c2sStream?.end(s.lastTs);
