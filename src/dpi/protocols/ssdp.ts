@@ -40,6 +40,8 @@ export const ssdp: ProtocolModule = {
   name: 'SSDP',
   transports: ['udp'],
   ports: [1900],
+  // Only M-SEARCH and NOTIFY requests and "HTTP/1.1 200" answers are SSDP.
+  firstBytes: { c2s: [0x4d, 0x4e, 0x48], s2c: [0x4d, 0x4e, 0x48] },
   probe,
   extract,
 };
