@@ -129,6 +129,8 @@ export const mqtt: ProtocolModule = {
   name: 'MQTT',
   transports: ['tcp'],
   ports: [1883, 8883],
+  // The server's first packet is CONNACK.
+  firstBytes: { s2c: [CONNACK] },
   probe,
   extract,
 };

@@ -64,6 +64,8 @@ export const nats: ProtocolModule = {
   name: 'NATS',
   transports: ['tcp'],
   ports: [4222],
+  // The server opens with INFO, the client with CONNECT, in either case.
+  firstBytes: { c2s: [0x43, 0x63], s2c: [0x49, 0x69] },
   probe,
   extract,
 };

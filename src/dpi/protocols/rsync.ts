@@ -40,6 +40,8 @@ export const rsync: ProtocolModule = {
   name: 'rsync',
   transports: ['tcp'],
   ports: [873],
+  // Both sides open with the "@RSYNCD: " greeting.
+  firstBytes: { c2s: [0x40], s2c: [0x40] },
   probe,
   extract,
 };

@@ -69,6 +69,8 @@ export const tftp: ProtocolModule = {
   name: 'TFTP',
   transports: ['udp'],
   ports: [69],
+  // Opcodes are 1 to 6 in 16 bits: the first byte is always zero.
+  firstBytes: { c2s: [0], s2c: [0] },
   probe,
   extract,
 };

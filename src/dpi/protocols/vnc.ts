@@ -32,6 +32,8 @@ export const vnc: ProtocolModule = {
   aliases: ['RFB'],
   transports: ['tcp'],
   ports: [5900, 5901, 5902, 5800],
+  // Both sides open with their "RFB xxx.yyy" protocol version.
+  firstBytes: { c2s: [0x52], s2c: [0x52] },
   probe,
   extract,
 };

@@ -25,6 +25,8 @@ export const wireguard: ProtocolModule = {
   name: 'WireGuard',
   transports: ['udp'],
   ports: [51820],
+  // The message type (1 to 4) is the first byte.
+  firstBytes: { c2s: [1, 2, 3, 4], s2c: [1, 2, 3, 4] },
   probe,
   extract,
 };
