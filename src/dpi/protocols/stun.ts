@@ -9,6 +9,8 @@ import type { Direction, ProbeContext, ProbeResult, ProtocolModule } from '../ty
 const MAGIC_COOKIE = 0x2112a442;
 const CLASSES = ['request', 'indication', 'success', 'error'];
 
+const TYPE_FIRST_BYTES = Array.from({ length: 0x40 }, (_, b) => b);
+
 function probe(data: Buffer, _dir: Direction, ctx: ProbeContext): ProbeResult {
   if (data.length < 20) return data.length > 0 && ((data[0] as number) & 0xc0) !== 0 ? 'no' : 'need-more';
   const type = u16(data, 0);
@@ -35,6 +37,8 @@ export const stun: ProtocolModule = {
   aliases: ['TURN'],
   transports: ['udp', 'tcp'],
   ports: [3478, 3479, 5349],
+  // The two top bits of every STUN message are zero.
+  firstBytes: { c2s: TYPE_FIRST_BYTES, s2c: TYPE_FIRST_BYTES },
   probe,
   extract,
 };
