@@ -16,6 +16,7 @@ import { applicationCatalog } from '../src/policy/document/applications.js';
 import { checkAssertions, parseAssertions } from '../src/policy/analyze/assertions.js';
 import { analyzeExposure, DEFAULT_WEIGHTS } from '../src/policy/analyze/exposure.js';
 import { analyzeReach } from '../src/policy/analyze/reach.js';
+import { seededRandom } from './random.js';
 
 const WORKLOADS = 5_000;
 const SERVICES = 500;
@@ -24,14 +25,8 @@ const RULES = 5_000;
 /** The Kubernetes import also runs at these smaller sizes, to show how it grows. */
 const K8S_SIZES = [500, 1_000, 2_000, WORKLOADS];
 
-let seed = 0x2545f491;
-function random(): number {
-  seed ^= seed << 13;
-  seed ^= seed >>> 17;
-  seed ^= seed << 5;
-  return (seed >>> 0) / 0x100000000;
-}
-const int = (lo: number, hi: number): number => lo + Math.floor(random() * (hi - lo + 1));
+// Deterministic, so every run measures the same input.
+const { int } = seededRandom();
 const PORTS = [80, 443, 5432, 3306, 6379, 8080, 9090, 5672, 27017, 53];
 const APPS = ['http', 'tls', 'postgresql', 'mysql', 'redis', 'dns'];
 const nsOf = (svc: number): string => `ns${svc % NAMESPACES}`;

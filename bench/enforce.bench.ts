@@ -9,6 +9,7 @@ import { compile } from '../src/policy/compile.js';
 import { compileRuleset } from '../src/enforce/nft/ruleset.js';
 import { applyScript, enableBridgeFiltering, listTable, removeTable } from '../src/enforce/nft/apply.js';
 import { createLab, labUnavailable, type Lab } from '../test/e2e/lab-netns.js';
+import { seededRandom } from './random.js';
 
 const WORKLOADS = 10_000;
 const SERVICES = 1_000;
@@ -18,15 +19,10 @@ const PORTS = [80, 443, 5432, 3306, 6379, 8080, 9090, 5672, 27017, 53];
 const LAB = { name: 'enfbench', hosts: { client: '10.200.60.1', server: '10.200.60.2' }, prefix: 24 };
 const REDIS_PORT = 6379;
 
-// Deterministic, so every run measures the same policy.
-let seed = 0x2545f491;
-function random(): number {
-  seed ^= seed << 13;
-  seed ^= seed >>> 17;
-  seed ^= seed << 5;
-  return (seed >>> 0) / 0x100000000;
-}
-const int = (lo: number, hi: number): number => lo + Math.floor(random() * (hi - lo + 1));
+// Deterministic, so every run measures the same input.
+let rng = seededRandom();
+const random = (): number => rng.next();
+const int = (lo: number, hi: number): number => rng.int(lo, hi);
 
 function workload(name: string, app: string, ip: string): Workload {
   return { id: `bench/${name}`, name, namespace: 'bench', kind: 'Pod', labels: { app }, node: 'n1', image: `registry.local/${app}:1`, service: app, addresses: [{ ip }] };
@@ -38,7 +34,7 @@ function workload(name: string, app: string, ip: string): Workload {
  * connection between them walks the whole chain.
  */
 function buildPolicy(variant: number): { policy: Policy; inventory: Inventory } {
-  seed = 0x2545f491;
+  rng = seededRandom();
   const workloads: Workload[] = [];
   for (let i = 0; i < WORKLOADS; i++) workloads.push(workload(`svc${i % SERVICES}-${i}`, `svc${i % SERVICES}`, `10.200.${16 + (i >> 8)}.${i & 255}`));
   workloads.push(workload('client', 'bench-client', LAB.hosts.client), workload('server', 'bench-server', LAB.hosts.server));

@@ -9,6 +9,7 @@ import type { AddressLease, Inventory, Namespace, Node, Workload } from '../src/
 import { compile, type CompiledPolicy } from '../src/policy/compile.js';
 import type { Resolver } from '../src/policy/select.js';
 import { referenceDecide } from '../test/policy/engine/reference.js';
+import { seededRandom } from './random.js';
 
 const WORKLOADS = 10_000;
 const SERVICES = 1_000;
@@ -20,15 +21,8 @@ const REFERENCE_DECISIONS = 100;
 const AT = Date.parse('2026-06-01T00:00:00Z');
 
 // Deterministic, so every run measures the same policy.
-let seed = 0x9e3779b9;
-function random(): number {
-  seed ^= seed << 13;
-  seed ^= seed >>> 17;
-  seed ^= seed << 5;
-  return (seed >>> 0) / 0x100000000;
-}
+const { next: random, int } = seededRandom(0x9e3779b9);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)] as T;
-const int = (lo: number, hi: number): number => lo + Math.floor(random() * (hi - lo + 1));
 
 const TIERS = ['web', 'api', 'db', 'cache', 'worker'];
 const PORTS = [80, 443, 5432, 3306, 6379, 8080, 9090, 5672, 27017, 53];

@@ -5,6 +5,7 @@
 import { execFile, execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
+import { namespacePids } from '../../src/enforce/lab/netns.js';
 
 const run = promisify(execFile);
 
@@ -69,17 +70,6 @@ function checkSpec(spec: LabSpec): void {
     const m = /^10\.200\.(\d{1,3})\.(\d{1,3})$/.exec(address);
     // Safety: lab traffic never leaves 10.200.0.0/16.
     if (m === null || Number(m[1]) > 255 || Number(m[2]) > 255) throw new Error(`lab address ${address} of "${host}" is not in 10.200.0.0/16`);
-  }
-}
-
-function namespacePids(ns: string): number[] {
-  try {
-    return execFileSync('ip', ['netns', 'pids', ns], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
-      .split(/\s+/)
-      .filter((s) => s !== '')
-      .map(Number);
-  } catch {
-    return [];
   }
 }
 
