@@ -5,7 +5,7 @@
 import { execFile, execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { namespacePids } from '../../src/enforce/lab/netns.js';
+import { ip, namespacePids } from '../../src/enforce/lab/netns.js';
 
 const run = promisify(execFile);
 
@@ -94,15 +94,6 @@ function removeNamespaces(namespaces: readonly string[]): void {
     } catch {
       // a namespace still busy goes when its last process does
     }
-  }
-}
-
-async function ip(args: readonly string[]): Promise<void> {
-  try {
-    await run('ip', args);
-  } catch (err) {
-    const stderr = (err as { stderr?: string }).stderr ?? '';
-    throw new Error(`ip ${args.join(' ')}: ${stderr.trim() || String(err)}`);
   }
 }
 

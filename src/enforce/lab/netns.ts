@@ -40,7 +40,8 @@ export function namespaceExists(ns: string): boolean {
   return existsSync(`/run/netns/${ns}`);
 }
 
-async function ip(args: readonly string[]): Promise<void> {
+/** Runs `ip` with these arguments; a failure carries what ip said. */
+export async function ip(args: readonly string[]): Promise<void> {
   try {
     await run('ip', args);
   } catch (err) {
