@@ -1,7 +1,7 @@
 // The kernel half of enforcement at cluster scale: a 10,000-workload, 50,000-rule policy compiled
 // into the nftables table and put in force in a pal- namespace (first load and a policy change),
-// then redis throughput between two lab pods through the node with no table and with Palisade's
-// table. Needs root; figures go to docs/BENCHMARKS.md, "Enforcement".
+// then redis-benchmark and wrk (against nginx) between two lab pods through the node with no table
+// and with Palisade's table. Needs root; figures go to docs/BENCHMARKS.md, "Enforcement".
 
 import type { Group, Mode, Policy, Rule } from '../src/model/policy.js';
 import type { Inventory, Workload } from '../src/model/workload.js';
@@ -10,6 +10,9 @@ import { compileRuleset } from '../src/enforce/nft/ruleset.js';
 import { applyScript, enableBridgeFiltering, listTable, removeTable } from '../src/enforce/nft/apply.js';
 import { createLab, labUnavailable, type Lab } from '../test/e2e/lab-netns.js';
 import { seededRandom } from './random.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const WORKLOADS = 10_000;
 const SERVICES = 1_000;
@@ -18,6 +21,10 @@ const NOW = Date.parse('2026-06-01T00:00:00Z');
 const PORTS = [80, 443, 5432, 3306, 6379, 8080, 9090, 5672, 27017, 53];
 const LAB = { name: 'enfbench', hosts: { client: '10.200.60.1', server: '10.200.60.2' }, prefix: 24 };
 const REDIS_PORT = 6379;
+const HTTP_PORT = 8080;
+/** Server and load generator pinned to different cores: the scheduler's placement was most of the noise. */
+const SERVER_CPU = '0';
+const CLIENT_CPU = '1';
 
 // Deterministic, so every run measures the same input.
 let rng = seededRandom();
@@ -62,7 +69,7 @@ function buildPolicy(variant: number): { policy: Policy; inventory: Inventory } 
       source: 'user',
     });
   }
-  rules.push({ id: 'zz-bench', from: ['bench-client'], to: ['bench-server'], ports: [{ proto: 'tcp', first: REDIS_PORT, last: REDIS_PORT }], applications: [], action: 'allow', priority: 0, source: 'user' });
+  rules.push({ id: 'zz-bench', from: ['bench-client'], to: ['bench-server'], ports: [{ proto: 'tcp', first: REDIS_PORT, last: REDIS_PORT }, { proto: 'tcp', first: HTTP_PORT, last: HTTP_PORT }], applications: [], action: 'allow', priority: 0, source: 'user' });
   return { policy: { groups, rules, defaultMode: 'discover' }, inventory: { workloads, namespaces: [], nodes: [], services: [] } };
 }
 
@@ -81,7 +88,7 @@ function build(variant: number): { text: string; compileMs: number; rulesetMs: n
 }
 
 async function startRedis(lab: Lab): Promise<void> {
-  const server = lab.spawn('server', 'redis-server', ['--bind', LAB.hosts.server, '--port', String(REDIS_PORT), '--protected-mode', 'no', '--save', '', '--appendonly', 'no']);
+  const server = lab.spawn('server', 'taskset', ['-c', SERVER_CPU, 'redis-server', '--bind', LAB.hosts.server, '--port', String(REDIS_PORT), '--protected-mode', 'no', '--save', '', '--appendonly', 'no']);
   let said = '';
   server.stdout?.setEncoding('utf8');
   for await (const chunk of server.stdout ?? []) {
@@ -91,9 +98,34 @@ async function startRedis(lab: Lab): Promise<void> {
   throw new Error(`redis-server ended before it was ready: ${said}`);
 }
 
+/** nginx in the server pod answering every request with a short body, from a throwaway prefix. */
+async function startNginx(lab: Lab, dir: string): Promise<void> {
+  writeFileSync(join(dir, 'nginx.conf'), [
+    'worker_processes 1;', `pid ${join(dir, 'nginx.pid')};`, `error_log ${join(dir, 'error.log')};`, 'daemon off;',
+    'events { worker_connections 1024; }',
+    'http {', '  access_log off;', `  client_body_temp_path ${dir}; proxy_temp_path ${dir}; fastcgi_temp_path ${dir}; uwsgi_temp_path ${dir}; scgi_temp_path ${dir};`,
+    `  server { listen ${LAB.hosts.server}:${HTTP_PORT}; location / { return 200 "ok\\n"; } }`, '}', '',
+  ].join('\n'));
+  lab.spawn('server', 'taskset', ['-c', SERVER_CPU, 'nginx', '-p', dir, '-c', join(dir, 'nginx.conf')]);
+  for (let i = 0; i < 100; i++) {
+    const r = await lab.run('client', 'curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '1', `http://${LAB.hosts.server}:${HTTP_PORT}/`]).catch(() => undefined);
+    if (r?.stdout === '200') return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('nginx did not answer in the server pod within 10 s');
+}
+
+/** Requests per second of wrk (one thread, 50 keep-alive connections, 5 s) from the client pod. */
+async function wrkRps(lab: Lab): Promise<number> {
+  const r = await lab.run('client', 'taskset', ['-c', CLIENT_CPU, 'wrk', '-t1', '-c50', '-d5s', `http://${LAB.hosts.server}:${HTTP_PORT}/`]);
+  const m = /Requests\/sec:\s+([\d.]+)/.exec(r.stdout);
+  if (m === null) throw new Error(`wrk said: ${r.stdout} ${r.stderr}`);
+  return Number(m[1]);
+}
+
 /** Requests per second of redis-benchmark GET from the client pod (keepalive 1: long-lived connections; 0: a connection per request). */
 async function redisRps(lab: Lab, keepalive: 0 | 1, requests: number): Promise<number> {
-  const r = await lab.run('client', 'redis-benchmark', ['-h', LAB.hosts.server, '-p', String(REDIS_PORT), '-t', 'get', '-n', String(requests), '-c', '50', '-k', String(keepalive), '-q']);
+  const r = await lab.run('client', 'taskset', ['-c', CLIENT_CPU, 'redis-benchmark', '-h', LAB.hosts.server, '-p', String(REDIS_PORT), '-t', 'get', '-n', String(requests), '-c', '50', '-k', String(keepalive), '-q']);
   const m = /GET: ([\d.]+) requests per second/.exec(r.stdout.replace(/\r/g, '\n'));
   if (m === null) throw new Error(`redis-benchmark said: ${r.stdout} ${r.stderr}`);
   return Number(m[1]);
@@ -128,22 +160,29 @@ async function main(): Promise<void> {
     console.log(`table listed back: ${((listed ?? '').length / 1e6).toFixed(1)} MB`);
 
     await startRedis(lab);
-    const rounds = 3;
+    const dir = mkdtempSync(join(tmpdir(), 'palisade-bench-nginx-'));
+    await startNginx(lab, dir);
+    const rounds = 5;
     const keep: Record<'none' | 'palisade', number[]> = { none: [], palisade: [] };
     const fresh: Record<'none' | 'palisade', number[]> = { none: [], palisade: [] };
+    const http: Record<'none' | 'palisade', number[]> = { none: [], palisade: [] };
     for (let i = 0; i < rounds; i++) {
       for (const mode of ['none', 'palisade'] as const) {
         if (mode === 'none') await removeTable(target);
         else await applyScript(changed.text, target);
         keep[mode].push(await redisRps(lab, 1, 200_000));
         fresh[mode].push(await redisRps(lab, 0, 2_000));
+        http[mode].push(await wrkRps(lab));
       }
     }
     const line = (what: string, x: Record<'none' | 'palisade', number[]>): string =>
       `${what}: no table ${median(x.none).toFixed(0)} req/s, Palisade's table ${median(x.palisade).toFixed(0)} req/s, ratio ${(median(x.palisade) / median(x.none)).toFixed(3)} (median of ${rounds})`;
     console.log(line('redis GET, 50 long-lived connections', keep));
     console.log(line('redis GET, a new connection per request', fresh));
+    console.log(line('wrk HTTP GET to nginx, 50 keep-alive connections', http));
     await removeTable(target);
+    await lab.destroy();
+    rmSync(dir, { recursive: true, force: true });
   } finally {
     await lab.destroy();
   }

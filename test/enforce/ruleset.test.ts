@@ -176,7 +176,47 @@ test('a deny rule naming applications is left out of the kernel and reported', (
   const p = policy(groups({ db: 'protect' }), [rule('no-sql', 'any', 'db', { action: 'deny', applications: ['mysql'] })]);
   const r = ruleset(p, shop);
   assert.equal(r.text.includes('deny_r0'), false);
-  assert.ok(r.notes.some((n) => n.startsWith('rule no-sql:') && n.includes('never matches')));
+  assert.ok(r.notes.some((n) => n.startsWith('rule no-sql:') && n.includes('the L7 proxy is off') && n.includes('never blocks')));
+});
+
+/** The lines of the nat chain and of the chains it dispatches to, keyed by chain name. */
+const natChain = (r: Ruleset, name: string): string[] => chainLines(r, name).filter((l) => !l.startsWith('type nat'));
+
+test('with the L7 proxy, new TCP connections whose first matching rule names applications are redirected where a side is in protect', () => {
+  const p = policy(groups({ db: 'protect' }), [
+    rule('web-api', 'web', 'api', { ports: [tcp(5432)], priority: 3 }),
+    rule('api-db', 'api', 'db', { ports: [tcp(5432)], applications: ['postgresql'], priority: 2 }),
+    rule('no-sql', 'any', 'db', { action: 'deny', applications: ['mysql'], priority: 1 }),
+    rule('later', 'web', 'db', { ports: [tcp(5432)] }),
+  ]);
+  const r = ruleset(p, shop, { proxy: { port: 15001 } });
+  assert.match(r.text, /chain l7 \{\n    type nat hook prerouting priority dstnat; policy accept;/);
+  const l7 = natChain(r, 'l7');
+  assert.equal(l7[0], 'meta l4proto != tcp accept');
+  assert.equal(l7[1], 'meta l4proto . th dport vmap { tcp . 5432 : goto n_tcp_5432 }');
+  const port = natChain(r, 'n_tcp_5432');
+  // The app-less rule before the redirecting ones stops the walk without a redirect; the rule
+  // after the last redirecting one is not there at all.
+  const walk = port.filter((l) => !l.includes('vmap'));
+  assert.match(walk[0] as string, /^ip saddr @g\d+_v4 ip daddr @g\d+_v4 meta l4proto tcp th dport \{ 5432 \} accept$/);
+  const redirects = walk.filter((l) => l.endsWith('redirect to :15001'));
+  assert.ok(redirects.some((l) => /ip daddr @protect_v4 tcp dport \{ 5432 \} counter name "l7" redirect to :15001$/.test(l)));
+  assert.ok(redirects.some((l) => /ip saddr @protect_v4 meta l4proto tcp counter name "l7" redirect to :15001$/.test(l)), 'the deny naming applications has no ports: every TCP port');
+  assert.equal(walk.at(-1), 'accept');
+  assert.equal(walk.filter((l) => l.endsWith(' accept')).length, 1);
+  assert.equal(r.stats.redirectingRules, 2);
+  assert.equal(r.text.includes('deny_r2'), false, 'the deny naming applications is decided by the proxy, not by the filter walk');
+  assert.equal(r.notes.some((n) => n.startsWith('rule api-db:')), false);
+});
+
+test('with the L7 proxy, rules naming applications over UDP only stay as without it, and a policy with no such rule gets no nat chain', () => {
+  const p = policy(groups({ db: 'protect' }), [rule('dns', 'api', 'db', { ports: [{ proto: 'udp', first: 53, last: 53 }], applications: ['dns'] })]);
+  const r = ruleset(p, shop, { proxy: { port: 15001 } });
+  assert.equal(r.text.includes('chain l7'), false);
+  assert.ok(r.notes.some((n) => n.startsWith('rule dns:') && n.includes('TCP only')));
+  const plain = ruleset(policy(groups({ db: 'protect' }), [rule('api-db', 'api', 'db', { ports: [tcp(5432)] })]), shop, { proxy: { port: 15001 } });
+  assert.equal(plain.text.includes('chain l7'), false);
+  assert.equal(plain.text.includes('redirect'), false);
 });
 
 test('only leases that hold now put an address in the sets', () => {

@@ -16,14 +16,19 @@
 // - Blocked and violating attempts are logged to nflog with the prefix `pal:<rule id>:<action>`,
 //   rate-limited per log rule, which the agent turns into violation records.
 //
-// Limits of the kernel half, by design until the L7 proxy exists:
-// - A rule naming applications needs DPI, which the kernel does not do. Its allow is applied at
-//   L3/L4 only where no side is a local protect workload: there the outcome is "allowed" either
-//   way and only reporting differs (the passive tap reports accurately). Where a protect side is
-//   involved the application stays unidentified, so, as DESIGN.md says of an application that
-//   stays unknown, the rule does not match: later rules or the default decide, and protect never
-//   lets an unidentified application through. A deny rule naming applications never matches here
-//   for the same reason. Each such rule is listed in `notes`.
+// Rules naming applications need DPI, which the kernel does not do:
+// - Where no side is a local protect workload the outcome is "allowed" whatever the application,
+//   and only reporting differs (the passive tap reports accurately): an allow naming applications
+//   accepts at L3/L4 there, a deny naming applications is left to the tap.
+// - Where a protect side is involved, with the L7 proxy (options.proxy), a nat chain at
+//   prerouting walks the same rules in the same order for each new TCP connection: when the first
+//   rule that matches its addresses and port names applications, the connection is redirected to
+//   the proxy, which identifies the application and decides with the whole policy (proxy/). A
+//   connection whose first match names no application stays in the kernel.
+// - Without the proxy, or for UDP and other protocols, the application stays unidentified there,
+//   so, as DESIGN.md says of an application that stays unknown, the rule does not match: later
+//   rules or the default decide, and protect never lets an unidentified application through.
+//   Each such rule is listed in `notes`.
 // - fqdn criteria depend on DNS answers seen on the wire: their addresses are not in the sets.
 
 import { formatIpv4, formatIpv6, parseAddressSpec, parseIp, type IpAddr, type IpRange } from '../../model/address.js';
@@ -44,6 +49,11 @@ export interface RulesetOptions {
   logGroup: number;
   /** Log messages per second each log rule may emit; the rest are counted, not logged. */
   logPerSecond: number;
+  /**
+   * The local port of the L7 proxy: new TCP connections that need layer 7 to be decided where a
+   * side is in protect are redirected there. Absent: no redirection (see the header).
+   */
+  proxy?: { port: number };
 }
 
 export const DEFAULT_LOG_GROUP = 0;
@@ -58,7 +68,7 @@ export interface Ruleset {
   tags: ReadonlyMap<string, string>;
   /** Rules in force at L3/L4, rules left out and why: what an operator must know. */
   notes: string[];
-  stats: { rules: number; nftRules: number; sets: number; elements: number; localWorkloads: number };
+  stats: { rules: number; nftRules: number; sets: number; elements: number; localWorkloads: number; redirectingRules: number };
 }
 
 type Family = 4 | 6;
@@ -276,9 +286,11 @@ export function compileRuleset(policy: Policy, inventory: Inventory, compiled: C
   const log = (tag: string, action: 'drop' | 'alert'): string => `${limit} log prefix "pal:${tag}:${action}" group ${opts.logGroup} queue-threshold 1`;
   const counters = new Map<string, string>([['default', 'default']]);
   const tags = new Map<string, string>([['default', 'default']]);
-  const placed: { ports: PortRange[]; keys: string[] | undefined; servers: SideMatch[]; lines: string[] }[] = [];
+  const placed: Placed[] = [];
   const chains: string[] = [];
+  const proxy = opts.proxy;
   let inForce = 0;
+  let redirecting = 0;
   let chainRules = 0;
 
   /**
@@ -304,11 +316,15 @@ export function compileRuleset(policy: Policy, inventory: Inventory, compiled: C
     // A rule with no local workload on either side cannot match a connection that has a perimeter here.
     if (opts.node !== undefined && !rule.from.some(holdsLocal) && !rule.to.some(holdsLocal)) return;
     const named = rule.applications.length > 0 && !rule.applications.includes('any');
-    if (named && rule.action === 'deny') {
-      notes.push(`rule ${rule.id}: names applications (${rule.applications.join(', ')}); the kernel cannot identify them, so this deny never matches until the L7 proxy exists`);
-      return;
+    const apps = rule.applications.join(', ');
+    const tcpPorts = named ? tcpMatches(rule.ports) : [];
+    const redirects = named && proxy !== undefined && tcpPorts.length > 0;
+    if (named && !redirects) {
+      const why = proxy === undefined ? 'the L7 proxy is off' : 'the L7 proxy takes TCP only';
+      notes.push(rule.action === 'deny'
+        ? `rule ${rule.id}: names applications (${apps}); ${why}, so this deny is reported by the tap and never blocks`
+        : `rule ${rule.id}: names applications (${apps}); ${why}, so it allows only where no side is in protect`);
     }
-    if (named) notes.push(`rule ${rule.id}: names applications (${rule.applications.join(', ')}); allowed at L3/L4 only where no side is in protect`);
     const clients = sideOf(rule.from);
     const servers = sideOf(rule.to);
     const ports = portMatches(rule.ports);
@@ -318,30 +334,44 @@ export function compileRuleset(policy: Policy, inventory: Inventory, compiled: C
     tags.set(tag, rule.id);
     const verdict = rule.action === 'allow' ? `counter name "${counter}" accept` : `counter name "${counter}" goto deny_${counter}`;
     const lines: string[] = [];
+    const natLines: string[] = [];
+    let matchesSomething = false;
     for (const c of clients) {
       for (const s of servers) {
         // Families: none needed when both sides are "any" and the port does not imply one;
-        // an allow naming applications always checks the protect sets, which are per family.
+        // a rule naming applications always checks the protect sets, which are per family.
         const families: (Family | undefined)[] = c.kind === 'any' && s.kind === 'any' && !named ? [undefined] : [4, 6];
         for (const f of families) {
           if (f !== undefined && (!sideHas(c, f) || !sideHas(s, f))) continue;
-          const guard = named && f !== undefined ? `${ipKeyword(f)} saddr != @${setName(protect, f)} ${ipKeyword(f)} daddr != @${setName(protect, f)} ` : '';
-          const addr = sideExpr(c, 'saddr', f, known) + sideExpr(s, 'daddr', f, known) + guard;
+          const addr = sideExpr(c, 'saddr', f, known) + sideExpr(s, 'daddr', f, known);
           for (const p of ports === 'any' ? [{ expr: '' }] : ports) {
             if (p.family !== undefined && f !== undefined && p.family !== f) continue;
-            lines.push(addr + p.expr + verdict);
+            matchesSomething = true;
+            if (!named) {
+              lines.push(addr + p.expr + verdict);
+              natLines.push(`${addr}${p.expr}accept`);
+            } else if (rule.action === 'allow' && f !== undefined) {
+              // Outside protect the outcome is "allowed" whatever the application.
+              lines.push(`${addr}${ipKeyword(f)} saddr != @${setName(protect, f)} ${ipKeyword(f)} daddr != @${setName(protect, f)} ${p.expr}${verdict}`);
+            }
+          }
+          if (redirects && f !== undefined) {
+            for (const t of tcpPorts) {
+              for (const dir of ['saddr', 'daddr']) natLines.push(`${addr}${ipKeyword(f)} ${dir} @${setName(protect, f)} ${t}counter name "l7" redirect to :${(proxy as { port: number }).port}`);
+            }
           }
         }
       }
     }
-    if (lines.length === 0) {
+    if (!matchesSomething) {
       counters.delete(counter);
       notes.push(`rule ${rule.id}: matches no address on this node`);
       return;
     }
-    inForce++;
-    placed.push({ ports: rule.ports, keys: portKeys(rule.ports), servers, lines });
-    if (rule.action === 'deny') {
+    if (lines.length > 0 || redirects) inForce++;
+    if (redirects) redirecting++;
+    placed.push({ ports: rule.ports, keys: portKeys(rule.ports), servers, lines, natLines, redirects });
+    if (rule.action === 'deny' && lines.length > 0) {
       const deny = [...verdictLines(tag, localSet), 'accept'];
       chainRules += deny.length;
       chains.push(chain(`deny_${counter}`, undefined, deny));
@@ -351,72 +381,44 @@ export function compileRuleset(policy: Policy, inventory: Inventory, compiled: C
   chainRules += defaults.length;
   chains.push(chain('defaults', undefined, defaults));
 
-  // Dispatch on protocol and port: a new connection walks only the rules that can admit its
-  // port (DESIGN.md keeps every L3/L4 verdict in the kernel, so the walk is the cost of a
-  // connection). Rules with wide port ranges or none are in every port chain they admit, and in
-  // the forward chain for ports no chain is named for.
-  const keys = [...new Set(placed.flatMap((r) => r.keys ?? []))];
-  const forward = ['ct state established,related accept'];
-  if (keys.length > 0) {
-    forward.push(`meta l4proto . th dport vmap { ${keys.map((k) => `${k.replace('/', ' . ')} : goto ${portChain(k)}`).join(', ')} }`);
-  }
-  // Within a port, a second dispatch by server address: each known address goes to the chain of
-  // the rules whose `to` side can hold it (addresses with the same rules share one chain); other
-  // addresses walk the port's whole list.
   const points = { 4: knownPoints(known.v4), 6: knownPoints(known.v6) } as const;
-  const targets = (servers: SideMatch[], f: Family): number[] => {
-    const all = points[f];
-    const out = new Set<number>();
-    for (const side of servers) {
-      if (side.kind === 'any') all.forEach((_, i) => out.add(i));
-      else if (side.kind === 'set') for (const i of pointsIn(familySpans(side.set, f), all)) out.add(i);
-    }
-    return [...out];
-  };
-  for (const key of keys) {
-    const rules = placed.filter((r) => (r.keys === undefined ? admits(r.ports, key) : r.keys.includes(key)));
-    const lines: string[] = [];
-    for (const f of [4, 6] as const) {
-      const perAddress = points[f].map((): number[] => []);
-      rules.forEach((r, ri) => {
-        for (const i of targets(r.servers, f)) perAddress[i]?.push(ri);
-      });
-      const chainOf = new Map<string, string>();
-      const entries = perAddress.map((list, i) => {
-        const signature = list.join(',');
-        let name = chainOf.get(signature);
-        if (name === undefined) {
-          name = list.length === 0 ? 'defaults' : `${portChain(key)}_${f}_${chainOf.size}`;
-          chainOf.set(signature, name);
-          if (list.length > 0) {
-            const body = [...list.flatMap((ri) => (rules[ri] as (typeof rules)[number]).lines), 'goto defaults'];
-            chainRules += body.length;
-            chains.push(chain(name, undefined, body));
-          }
-        }
-        return `${pointText(points[f][i] as bigint, f)} : goto ${name}`;
-      });
-      if (entries.length > 0) lines.push(`${ipKeyword(f)} daddr vmap { ${entries.join(', ')} }`);
-    }
-    lines.push(...rules.flatMap((r) => r.lines), 'goto defaults');
-    chainRules += lines.length;
-    chains.push(chain(portChain(key), undefined, lines));
+  const forward = ['ct state established,related accept'];
+  const filter = dispatch(placed, points, { prefix: 'p', linesOf: (r) => r.lines, end: 'goto defaults', endChain: 'defaults' });
+  forward.push(...filter.lines);
+  chains.push(...filter.chains);
+  chainRules += filter.chainRules;
+  const hooked = [chain('forward', 'type filter hook forward priority filter; policy accept;', forward)];
+  let natRules = 0;
+  if (redirecting > 0) {
+    // Only TCP goes to the proxy, and a port's list can stop at its last rule that redirects:
+    // whatever comes after only accepts.
+    const nat = dispatch(placed, points, {
+      prefix: 'n',
+      linesOf: (r) => r.natLines,
+      end: 'accept',
+      proto: 'tcp',
+      truncate: (r) => r.redirects,
+    });
+    const prerouting = ['meta l4proto != tcp accept', ...nat.lines];
+    hooked.push(chain('l7', 'type nat hook prerouting priority dstnat; policy accept;', prerouting));
+    chains.push(...nat.chains);
+    natRules = prerouting.length + nat.chainRules;
   }
-  forward.push(...placed.flatMap((r) => (r.keys === undefined ? r.lines : [])), 'goto defaults');
 
-  const counterDecls = [...counters].map(([name, id]) => `  counter ${name} { comment ${quote(id === 'default' ? 'default verdicts' : `rule ${id}`)} }`);
+  if (redirecting > 0) counters.set('l7', 'l7');
+  const counterDecls = [...counters].map(([name, id]) => `  counter ${name} { comment ${quote(id === 'default' ? 'default verdicts' : id === 'l7' ? 'new connections redirected to the L7 proxy' : `rule ${id}`)} }`);
   const setDecls = sets.flatMap((s) => [renderSet(s, 4), renderSet(s, 6)]);
   const body = [
     ...counterDecls,
     ...setDecls,
-    chain('forward', 'type filter hook forward priority filter; policy accept;', forward),
+    ...hooked,
     ...chains,
   ];
   // Declaring the table first makes the delete valid when it does not exist yet; nft applies the
   // whole file as one transaction, so the old table stays in force until the new one is complete.
   const text = [`table ${TABLE_FAMILY} ${TABLE_NAME}`, `delete table ${TABLE_FAMILY} ${TABLE_NAME}`, `table ${TABLE_FAMILY} ${TABLE_NAME} {`, ...body, '}', ''].join('\n');
   const elements = sets.reduce((n, s) => n + s.v4.length + s.v6.length, 0);
-  return { text, counters, tags, notes, stats: { rules: inForce, nftRules: forward.length + chainRules, sets: setDecls.length, elements, localWorkloads: local.size } };
+  return { text, counters, tags, notes, stats: { rules: inForce, nftRules: forward.length + chainRules + natRules, sets: setDecls.length, elements, localWorkloads: local.size, redirectingRules: redirecting } };
 }
 
 /** Every single address the spans of the known set hold, ascending (workload and node addresses). */
@@ -467,7 +469,112 @@ function admits(ports: PortRange[], key: string): boolean {
   return ports.some((p) => p.proto === 'any' || (p.proto === proto && (p.first === undefined || (port >= p.first && port <= (p.last ?? p.first)))));
 }
 
-const portChain = (key: string): string => `p_${key.replace('/', '_')}`;
+/** A rule as placed in the table: its lines in the filter walk and in the nat walk. */
+interface Placed {
+  ports: PortRange[];
+  keys: string[] | undefined;
+  servers: SideMatch[];
+  lines: string[];
+  natLines: string[];
+  /** Its nat lines redirect to the proxy. */
+  redirects: boolean;
+}
+
+interface DispatchOptions {
+  /** Chain name prefix: p for the filter walk, n for the nat walk. */
+  prefix: string;
+  linesOf: (r: Placed) => string[];
+  /** The last line of every walk (what happens when no rule matched). */
+  end: string;
+  /** Name of the chain `end` jumps to, used directly in the address maps; absent: `end` is a verdict. */
+  endChain?: string;
+  /** Only ports of this protocol are dispatched. */
+  proto?: string;
+  /** A port's walk ends after the last rule for which this holds; rules after it are left out. */
+  truncate?: (r: Placed) => boolean;
+}
+
+/**
+ * Dispatch on protocol and port: a new connection walks only the rules that can admit its port
+ * (DESIGN.md keeps every L3/L4 verdict in the kernel, so the walk is the cost of a connection).
+ * Within a port, a second dispatch by server address: each known address goes to the chain of
+ * the rules whose `to` side can hold it (addresses with the same rules share one chain); other
+ * addresses walk the port's whole list. Rules with wide port ranges or none are in every port
+ * chain they admit, and in the top walk for ports no chain is named for.
+ */
+function dispatch(placed: Placed[], points: { 4: bigint[]; 6: bigint[] }, o: DispatchOptions): { lines: string[]; chains: string[]; chainRules: number } {
+  const chains: string[] = [];
+  let chainRules = 0;
+  const cut = (rules: Placed[]): Placed[] => {
+    if (o.truncate === undefined) return rules;
+    let last = -1;
+    rules.forEach((r, i) => {
+      if ((o.truncate as (r: Placed) => boolean)(r)) last = i;
+    });
+    return rules.slice(0, last + 1);
+  };
+  const endVerdict = o.endChain === undefined ? o.end : `goto ${o.endChain}`;
+  const name = (key: string): string => `${o.prefix}_${key.replace('/', '_')}`;
+  const keys = [...new Set(placed.flatMap((r) => r.keys ?? []))].filter((k) => o.proto === undefined || k.startsWith(`${o.proto}/`));
+  const top: string[] = [];
+  const portVerdicts: string[] = [];
+  const targets = (servers: SideMatch[], f: Family): number[] => {
+    const all = points[f];
+    const out = new Set<number>();
+    for (const side of servers) {
+      if (side.kind === 'any') all.forEach((_, i) => out.add(i));
+      else if (side.kind === 'set') for (const i of pointsIn(familySpans(side.set, f), all)) out.add(i);
+    }
+    return [...out];
+  };
+  for (const key of keys) {
+    const rules = cut(placed.filter((r) => (r.keys === undefined ? admits(r.ports, key) : r.keys.includes(key))));
+    if (rules.length === 0) {
+      portVerdicts.push(`${key.replace('/', ' . ')} : ${o.endChain === undefined ? o.end : `goto ${o.endChain}`}`);
+      continue;
+    }
+    portVerdicts.push(`${key.replace('/', ' . ')} : goto ${name(key)}`);
+    const lines: string[] = [];
+    for (const f of [4, 6] as const) {
+      const perAddress = points[f].map((): number[] => []);
+      rules.forEach((r, ri) => {
+        for (const i of targets(r.servers, f)) perAddress[i]?.push(ri);
+      });
+      const chainOf = new Map<string, string>();
+      const entries = perAddress.map((list, i) => {
+        const signature = list.join(',');
+        let target = chainOf.get(signature);
+        if (target === undefined) {
+          target = list.length === 0 ? endVerdict : `goto ${name(key)}_${f}_${chainOf.size}`;
+          chainOf.set(signature, target);
+          if (list.length > 0) {
+            const body = [...list.flatMap((ri) => o.linesOf(rules[ri] as Placed)), o.end];
+            chainRules += body.length;
+            chains.push(chain(target.slice('goto '.length), undefined, body));
+          }
+        }
+        return `${pointText(points[f][i] as bigint, f)} : ${target}`;
+      });
+      if (entries.length > 0) lines.push(`${ipKeyword(f)} daddr vmap { ${entries.join(', ')} }`);
+    }
+    lines.push(...rules.flatMap(o.linesOf), o.end);
+    chainRules += lines.length;
+    chains.push(chain(name(key), undefined, lines));
+  }
+  if (portVerdicts.length > 0) top.push(`meta l4proto . th dport vmap { ${portVerdicts.join(', ')} }`);
+  top.push(...cut(placed.filter((r) => r.keys === undefined)).flatMap(o.linesOf), o.end);
+  return { lines: top, chains, chainRules };
+}
+
+/** The TCP part of a rule's ports as nft matches; empty when the rule admits no TCP. */
+function tcpMatches(ports: PortRange[]): string[] {
+  if (ports.length === 0 || ports.some((p) => p.proto === 'any')) return ['meta l4proto tcp '];
+  const tcp = ports.filter((p) => p.proto === 'tcp');
+  if (tcp.length === 0) return [];
+  if (tcp.some((p) => p.first === undefined)) return ['meta l4proto tcp '];
+  const items = [...new Set(tcp.map((p) => (p.last === undefined || p.last === p.first ? String(p.first) : `${p.first}-${p.last}`)))];
+  return [`tcp dport { ${items.join(', ')} } `];
+}
 
 function chain(name: string, hook: string | undefined, lines: string[]): string {
   return [`  chain ${name} {`, ...(hook === undefined ? [] : [`    ${hook}`]), ...lines.map((l) => `    ${l}`), '  }'].join('\n');
