@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { applyOnce, InvalidInput, startAgent, type AgentOptions, type FailMode } from '../enforce/agent.js';
 import { NftError } from '../enforce/nft/apply.js';
+import { DEFAULT_PROXY_PORT } from '../enforce/proxy/host.js';
 import { eventOfViolation, workloadLookup } from '../enforce/violations.js';
 import { EventsConfigError, openEvents, readEventsConfig, type EventPipeline } from '../events/index.js';
 import { loadInventory } from '../inventory/load.js';
@@ -22,6 +23,8 @@ interface Options {
   fail: string;
   once?: boolean;
   events?: string;
+  l7Proxy: boolean;
+  l7ProxyPort: string;
 }
 
 const FAIL_MODES: readonly FailMode[] = ['open', 'closed'];
@@ -36,6 +39,8 @@ export const registerAgent: RegisterCommand = (program: Command) => {
     .option('--netns <name>', 'network namespace of the node (ip netns name; default: this one)')
     .option('--fail <mode>', 'when the agent is gone: open removes the table, closed keeps it in force', 'closed')
     .option('--once', 'apply the ruleset and exit, leaving it in force')
+    .option('--l7-proxy-port <port>', 'port of the inline L7 proxy that decides rules naming applications where a side is in protect', String(DEFAULT_PROXY_PORT))
+    .option('--no-l7-proxy', 'no L7 proxy: rules naming applications do not match where a side is in protect')
     .option('--events <file>', 'events configuration (YAML: window, rateLimit, sinks of type jsonl, syslog or webhook): violations also go there, aggregated')
     .action(async (opts: Options) => setExitCode(await runAgent(opts)));
 };
@@ -46,6 +51,8 @@ async function runAgent(opts: Options): Promise<number> {
   const fail = opts.fail as FailMode;
   if (!FAIL_MODES.includes(fail)) throw new UsageError(`--fail must be open or closed, not "${opts.fail}"`);
   if (opts.netns !== undefined && (opts.netns === '' || opts.netns.includes('/'))) throw new UsageError(`invalid network namespace name "${opts.netns}"`);
+  const proxyPort = Number(opts.l7ProxyPort);
+  if (opts.l7Proxy && (!/^\d+$/.test(opts.l7ProxyPort) || proxyPort < 1 || proxyPort > 65535)) throw new UsageError(`--l7-proxy-port must be a port number from 1 to 65535, not "${opts.l7ProxyPort}"`);
   const events = opts.events === undefined || opts.once ? undefined : await openEventsOption(opts.events, opts.inventory);
   const base: AgentOptions = {
     policyPaths: opts.policy,
@@ -54,6 +61,7 @@ async function runAgent(opts: Options): Promise<number> {
     ...(opts.netns !== undefined ? { netns: opts.netns } : {}),
     fail,
     say,
+    ...(opts.l7Proxy ? { l7Proxy: { port: proxyPort } } : {}),
     onViolation: (v) => {
       process.stdout.write(`${JSON.stringify(v)}\n`);
       events?.pipeline.push(eventOfViolation(v, events.lookup));

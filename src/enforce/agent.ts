@@ -13,7 +13,10 @@ import { loadPolicy } from '../policy/document/load.js';
 import { applyScript, enableBridgeFiltering, removeTable, type NftTarget } from './nft/apply.js';
 import { compileRuleset, DEFAULT_LOG_GROUP, DEFAULT_LOG_PER_SECOND, type Ruleset } from './nft/ruleset.js';
 import { startWatchdog, type Watchdog } from './nft/watchdog.js';
-import { watchViolations, type Violation, type ViolationSource } from './violations.js';
+import { violationOfDecision, watchViolations, type Violation, type ViolationSource } from './violations.js';
+import { startProxyHost, type ProxyHost, type ProxyInput } from './proxy/host.js';
+import type { Policy } from '../model/policy.js';
+import type { Inventory } from '../model/workload.js';
 
 export type FailMode = 'open' | 'closed';
 
@@ -28,6 +31,11 @@ export interface AgentOptions {
   /** Operator messages (stderr). */
   say: (line: string) => void;
   onViolation: (v: Violation) => void;
+  /**
+   * The inline L7 proxy's port: new TCP connections that need layer 7 where a side is in protect
+   * are redirected to it. Absent: no proxy, and such rules do not match there (ruleset.ts).
+   */
+  l7Proxy?: { port: number };
 }
 
 /** The policy or inventory has errors: nothing was applied. */
@@ -41,13 +49,15 @@ export class InvalidInput extends Error {
 export interface Built {
   ruleset: Ruleset;
   index: AddressIndex;
+  /** What the L7 proxy decides with: the same policy and inventory. */
+  input: ProxyInput;
 }
 
 /**
  * Reads and compiles the files into the node's ruleset. A policy or inventory with errors is
  * never compiled: InvalidInput lists every problem.
  */
-export async function buildRuleset(opts: Pick<AgentOptions, 'policyPaths' | 'inventoryPath' | 'node'>, now = Date.now()): Promise<Built> {
+export async function buildRuleset(opts: Pick<AgentOptions, 'policyPaths' | 'inventoryPath' | 'node' | 'l7Proxy'>, now = Date.now()): Promise<Built> {
   const [{ policy, diagnostics }, inv] = await Promise.all([loadPolicy(opts.policyPaths), loadInventory(opts.inventoryPath)]);
   const all = [...diagnostics, ...inv.diagnostics];
   if (hasErrors(all)) throw new InvalidInput(all.filter((d) => d.severity === 'error').map(formatDiagnostic));
@@ -57,8 +67,10 @@ export async function buildRuleset(opts: Pick<AgentOptions, 'policyPaths' | 'inv
     now,
     logGroup: DEFAULT_LOG_GROUP,
     logPerSecond: DEFAULT_LOG_PER_SECOND,
+    ...(opts.l7Proxy !== undefined ? { proxy: opts.l7Proxy } : {}),
   });
-  return { ruleset, index: new AddressIndex(inv.inventory) };
+  const input: { policy: Policy; inventory: Inventory } = { policy, inventory: inv.inventory };
+  return { ruleset, index: new AddressIndex(inv.inventory), input };
 }
 
 /** Notes shown one per line; a generated policy can have thousands, so the rest are counted. */
@@ -78,7 +90,8 @@ function summary(r: Ruleset, ms: number): string {
 export async function applyOnce(opts: Omit<AgentOptions, 'fail' | 'onViolation'>): Promise<Ruleset> {
   const target: NftTarget = opts.netns !== undefined ? { netns: opts.netns } : {};
   const started = Date.now();
-  const { ruleset } = await buildRuleset(opts);
+  // No process stays to proxy: connections that need layer 7 are not redirected.
+  const { ruleset } = await buildRuleset({ ...opts, l7Proxy: undefined });
   sayNotes(ruleset, opts.say);
   await bridgeFiltering(target, opts.say);
   await applyScript(ruleset.text, target);
@@ -122,9 +135,25 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     onViolation: opts.onViolation,
   });
   const started = Date.now();
+  // The proxy listens before the table redirects anything to it.
+  let proxy: ProxyHost | undefined;
   try {
+    if (opts.l7Proxy !== undefined) {
+      proxy = await startProxyHost({
+        port: opts.l7Proxy.port,
+        ...(opts.netns !== undefined ? { netns: opts.netns } : {}),
+        input: current.input,
+        onDecision: (d) => {
+          const v = violationOfDecision(d);
+          if (v !== undefined) opts.onViolation(v);
+        },
+        say: opts.say,
+      });
+      opts.say(`L7 proxy listening on port ${proxy.port}${current.ruleset.stats.redirectingRules > 0 ? `; ${current.ruleset.stats.redirectingRules} rules naming applications redirect to it` : ''}`);
+    }
     await applyScript(current.ruleset.text, target);
   } catch (err) {
+    await proxy?.stop();
     await violations.stop();
     throw err;
   }
@@ -140,6 +169,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       const next = await buildRuleset(opts);
       await applyScript(next.ruleset.text, target);
       current = next;
+      await proxy?.update(next.input);
       sayNotes(next.ruleset, opts.say);
       opts.say(`reloaded: ${summary(next.ruleset, Date.now() - t0)}`);
     } catch (err) {
@@ -170,6 +200,9 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     if (stopping === undefined) opts.say('warning: the nflog reader (tcpdump) ended: violations are no longer reported');
   };
   void violations.ended.then(readerEnded);
+  void proxy?.ended.then((reason) => {
+    if (stopping === undefined) opts.say(`warning: ${reason}: connections that need layer 7 are refused (fail closed)`);
+  });
   return {
     reload,
     stop() {
@@ -181,7 +214,8 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
         if (opts.fail === 'open') {
           await removeTable(target);
           opts.say('stopped: table removed (fail open)');
-        } else opts.say('stopped: table kept in force (fail closed)');
+        } else opts.say(`stopped: table kept in force (fail closed)${proxy !== undefined ? '; connections that need layer 7 are refused until an agent is back' : ''}`);
+        await proxy?.stop();
         watchdog?.disarm();
       })();
       return stopping;

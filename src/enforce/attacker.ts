@@ -22,6 +22,11 @@ export interface AttackStep {
   /** Pod it aims at. */
   to: string;
   port: number;
+  /**
+   * Bytes sent once connected: the step then tests layer 7, where the port is allowed but not
+   * what is spoken on it, and it counts as blocked unless the server answers.
+   */
+  payload?: string;
 }
 
 /**
@@ -34,10 +39,14 @@ export const LATERAL_MOVEMENT: readonly AttackStep[] = [
   { name: 'attacker probes the session cache', from: 'attacker', to: 'redis', port: 6379 },
   { name: 'attacker probes the payment service', from: 'attacker', to: 'payments', port: 8443 },
   { name: 'compromised storefront calls the database directly', from: 'web', to: 'postgres', port: 5432 },
+  // The storefront may call the API over HTTP on 8080; the same port speaking Redis is not that.
+  { name: 'compromised storefront speaks Redis to the API port', from: 'web', to: 'api', port: 8080, payload: '*2\r\n$4\r\nAUTH\r\n$5\r\nadmin\r\n' },
 ];
 
 /** How long a connect may wait for an answer before it counts as blocked. */
 const CONNECT_TIMEOUT_MS = 1500;
+/** How long a step with a payload waits for an answer after connecting. */
+const L7_TIMEOUT_MS = 7000;
 /** The scan's per-port wait: a SYN that gets no answer in this time is filtered. */
 const SCAN_TIMEOUT_MS = 700;
 /** Connects in flight at once during a scan: fast like a real scanner, bounded. */
@@ -50,10 +59,11 @@ const SCAN_WIDTH = 256;
  */
 const PROBER = `
 const net = require('node:net');
-const [host, first, last, timeoutMs, width] = process.argv.slice(1);
+const [host, first, last, timeoutMs, width, payload] = process.argv.slice(1);
+const bytes = payload ? Buffer.from(payload, 'base64') : undefined;
 const ports = [];
 for (let p = Number(first); p <= Number(last); p++) ports.push(p);
-const result = { open: [], refused: [], filtered: [] };
+const result = { open: [], refused: [], filtered: [], reset: [], silent: [] };
 const probe = (port) => new Promise((done) => {
   const socket = net.connect({ host, port });
   let settled = false;
@@ -64,9 +74,16 @@ const probe = (port) => new Promise((done) => {
     result[kind].push(port);
     done();
   };
-  socket.setTimeout(Number(timeoutMs), () => end('filtered'));
-  socket.once('connect', () => end('open'));
-  socket.once('error', (e) => end(e.code === 'ECONNREFUSED' ? 'refused' : 'filtered'));
+  let connected = false;
+  socket.setTimeout(Number(timeoutMs), () => end(connected ? 'silent' : 'filtered'));
+  socket.once('connect', () => {
+    connected = true;
+    if (!bytes) return end('open');
+    socket.write(bytes);
+    socket.once('data', () => end('open'));
+    socket.once('close', () => end('reset'));
+  });
+  socket.once('error', (e) => end(connected ? 'reset' : e.code === 'ECONNREFUSED' ? 'refused' : 'filtered'));
 });
 const worker = async () => { while (ports.length > 0) await probe(ports.shift()); };
 Promise.all(Array.from({ length: Number(width) }, worker)).then(() => {
@@ -76,23 +93,30 @@ Promise.all(Array.from({ length: Number(width) }, worker)).then(() => {
 `;
 
 export interface ProbeResult {
+  /** Connected (and, with a payload, answered). */
   open: number[];
   refused: number[];
   filtered: number[];
+  /** With a payload: connected, then reset or closed without an answer. */
+  reset: number[];
+  /** With a payload: connected, then no answer within the timeout. */
+  silent: number[];
 }
 
-async function probe(state: LabState, from: string, to: string, first: number, last: number, timeoutMs: number, width: number): Promise<ProbeResult> {
+async function probe(state: LabState, from: string, to: string, first: number, last: number, timeoutMs: number, width: number, payload?: string): Promise<ProbeResult> {
   const host = labPod(state, to).address;
   const budget = (Math.ceil((last - first + 1) / width) + 1) * timeoutMs + 10_000;
-  const r = await runInPod(state, from, process.execPath, ['-e', PROBER, host, String(first), String(last), String(timeoutMs), String(width)], { timeoutMs: budget });
+  const args = ['-e', PROBER, host, String(first), String(last), String(timeoutMs), String(width), ...(payload === undefined ? [] : [Buffer.from(payload, 'latin1').toString('base64')])];
+  const r = await runInPod(state, from, process.execPath, args, { timeoutMs: budget });
   if (r.code !== 0) throw new Error(`the prober in ${from} failed (exit ${r.code}): ${r.stderr.trim()}`);
   return JSON.parse(r.stdout) as ProbeResult;
 }
 
 /** One connection attempt of a step. */
 export async function attempt(state: LabState, step: AttackStep): Promise<AttemptOutcome> {
-  const r = await probe(state, step.from, step.to, step.port, step.port, CONNECT_TIMEOUT_MS, 1);
-  return r.open.length > 0 ? 'connected' : r.refused.length > 0 ? 'refused' : 'blocked';
+  // The L7 proxy decides once identification is done (an unknown protocol waits up to 5 s).
+  const r = await probe(state, step.from, step.to, step.port, step.port, step.payload === undefined ? CONNECT_TIMEOUT_MS : L7_TIMEOUT_MS, 1, step.payload);
+  return r.open.length > 0 || r.silent.length > 0 ? 'connected' : r.refused.length > 0 ? 'refused' : 'blocked';
 }
 
 export interface ScanResult {

@@ -19,6 +19,7 @@ import { formatDiagnostic, hasErrors } from '../policy/diagnostics.js';
 import { writePolicyText } from '../policy/document/write.js';
 import { startLiveCapture } from '../packet/live.js';
 import { startAgent, type Agent } from './agent.js';
+import { DEFAULT_PROXY_PORT } from './proxy/host.js';
 import { attempt, LATERAL_MOVEMENT, portScan, type AttackStep, type AttemptOutcome, type ScanResult } from './attacker.js';
 import { labDown, LabError, labUp, runInPod, labPod, type LabState } from './lab/lab.js';
 import { eventOfViolation, workloadLookup, type Violation } from './violations.js';
@@ -50,10 +51,11 @@ export interface LearnedPolicy {
  * Captures on the lab's bridge for `seconds`, learns from the capture and writes two policies into
  * `dir`: learned.yaml as proposed, and protect.yaml, the one enforced.
  *
- * protect.yaml differs from the proposal in what the kernel half of enforcement can check
- * (enforce/nft/ruleset.ts): a rule naming applications never lets a protect side through until the
- * L7 proxy exists, so rules keep their ports and list the applications seen in a note; an fqdn
- * group is resolved through the DNS answers seen on the wire, so it also selects those addresses.
+ * protect.yaml differs from the proposal only where enforcement needs it (enforce/nft/ruleset.ts):
+ * rules naming applications over TCP keep them, and the agent's L7 proxy decides those
+ * connections by what they speak; the L7 proxy takes TCP only, so a rule of UDP ports (DNS) keeps
+ * its ports and lists the applications seen in a note; an fqdn group is resolved through the DNS
+ * answers seen on the wire, so it also selects those addresses.
  */
 export async function learnFromLab(state: LabState, seconds: number, dir: string, signal?: AbortSignal): Promise<LearnedPolicy> {
   await mkdir(dir, { recursive: true });
@@ -115,14 +117,16 @@ function protectText(result: LearnResult): { text: string; protectedGroups: stri
     const resolved: Group = { ...group, selectors: [...group.selectors, ...pinned] };
     return { group: resolved, notes: [...notes, `addresses pinned as answered during learning: ${p.members.join(', ')}`] };
   });
-  const rules = proposal.rules.map(({ rule, notes }) => ({
-    rule: { ...rule, applications: [] },
-    notes: rule.applications.length > 0 ? [...notes, `applications seen: ${rule.applications.join(', ')} (enforced by ports until the L7 proxy)`] : notes,
-  }));
+  const rules = proposal.rules.map(({ rule, notes }) => {
+    const tcp = rule.ports.length === 0 || rule.ports.some((p) => p.proto === 'tcp' || p.proto === 'any');
+    if (tcp || rule.applications.length === 0) return { rule, notes };
+    return { rule: { ...rule, applications: [] }, notes: [...notes, `applications seen: ${rule.applications.join(', ')} (enforced by ports: the L7 proxy takes TCP only)`] };
+  });
   const header = [
     'Enforced by palisade demo: the learned policy with every service in protect.',
-    'Rules are enforced by their ports (the kernel cannot identify applications) and external',
-    'names by the addresses DNS gave them while learning. learned.yaml beside it is the proposal.',
+    'Rules naming applications are decided by the L7 proxy from what each connection speaks (TCP);',
+    'rules over UDP by their ports; external names by the addresses DNS gave them while learning.',
+    'learned.yaml beside it is the proposal.',
   ];
   return { text: writePolicyText({ name: 'demo-protect', header, mode: 'discover', groups, rules }), protectedGroups };
 }
@@ -261,6 +265,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     const pipeline = events;
     agent = await startAgent({
       policyPaths: [learned.protectPath], inventoryPath: lab.inventory, netns: lab.nodeNamespace,
+      l7Proxy: { port: DEFAULT_PROXY_PORT },
       // Kept: the table stays in force when the demo ends; otherwise it goes with the agent.
       fail: opts.keep ? 'closed' : 'open',
       say: (text) => report({ kind: 'agent', text }),

@@ -9,6 +9,11 @@ import { eventEndpoint, makeEvent, type Event, type WorkloadLookup } from '../ev
 import type { Inventory } from '../model/workload.js';
 import type { IpProto } from '../model/flow.js';
 import type { AddressIndex } from '../inventory/attribute.js';
+import type { AppConfidence } from '../model/flow.js';
+import type { Mode } from '../model/policy.js';
+import type { PacketSample } from '../events/index.js';
+import type { ProxyDecision } from './proxy/proxy.js';
+import { evidenceSample } from './proxy/evidence.js';
 
 export const LINKTYPE_NFLOG = 239;
 
@@ -66,7 +71,36 @@ export interface Violation {
   server: ViolationEndpoint;
   /** Id of the rule that decided, or "default". */
   ruleId: string;
-  action: ViolationAction;
+  /** drop and alert come from the kernel's log; block is a reset by the L7 proxy. */
+  action: ViolationAction | 'block';
+  /** Set by the L7 proxy, which saw the payload: the application and what the decision knew. */
+  app?: string;
+  appConfidence?: AppConfidence;
+  mode?: Mode;
+  reason?: string;
+  /** The first payload bytes of each direction as packets (proxy decisions). */
+  sample?: PacketSample;
+}
+
+/** The violation a proxy decision reports, or undefined when it reports none (allowed silently). */
+export function violationOfDecision(d: ProxyDecision): Violation | undefined {
+  if (d.action === 'allow') return undefined;
+  const end = (e: ProxyDecision['client']): ViolationEndpoint => (e.workload === undefined ? { ip: e.ip, port: e.port } : { ip: e.ip, port: e.port, workload: e.workload });
+  const v: Violation = {
+    time: new Date(d.at).toISOString(),
+    protocol: 'tcp',
+    client: end(d.client),
+    server: end(d.server),
+    ruleId: d.verdict.ruleId,
+    action: d.action,
+    app: d.app,
+    appConfidence: d.appConfidence,
+    mode: d.verdict.mode,
+    reason: d.verdict.reason,
+  };
+  const sample = evidenceSample(d);
+  if (sample !== undefined) v.sample = sample;
+  return v;
 }
 
 const PROTOCOLS: Record<number, IpProto> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 58: 'icmpv6', 132: 'sctp' };
@@ -209,12 +243,13 @@ export function eventOfViolation(v: Violation, workloadOf: WorkloadLookup): Even
     client: eventEndpoint(v.client, workloadOf),
     server: eventEndpoint(v.server, workloadOf),
     ipProto: v.protocol,
-    app: 'unknown',
-    appConfidence: 'none',
+    app: v.app ?? 'unknown',
+    appConfidence: v.appConfidence ?? 'none',
     ruleId: v.ruleId,
-    mode: v.action === 'drop' ? 'protect' : 'monitor',
+    mode: v.mode ?? (v.action === 'alert' ? 'monitor' : 'protect'),
     action: v.action,
-    reason: v.ruleId === 'default' ? 'no rule allows this connection' : `rule ${v.ruleId}`,
+    reason: v.reason ?? (v.ruleId === 'default' ? 'no rule allows this connection' : `rule ${v.ruleId}`),
+    ...(v.sample !== undefined ? { sample: v.sample } : {}),
   });
 }
 

@@ -17,6 +17,8 @@ import { namespaceExists, NODE_NAMESPACE } from '../../src/enforce/lab/netns.js'
 import { EventPipeline, type Event } from '../../src/events/index.js';
 import { loadInventory } from '../../src/inventory/load.js';
 import { skipReason } from './lab-netns.js';
+import { DEFAULT_PROXY_PORT } from '../../src/enforce/proxy/host.js';
+import { execFileSync } from 'node:child_process';
 
 const skip = skipReason();
 /** A safety net so a hung lab fails the test instead of stalling CI; never a measurement. */
@@ -58,6 +60,7 @@ describe('protect mode on the shop lab', { skip, timeout: E2E_TIMEOUT_MS }, () =
     pipeline = new EventPipeline({}, [{ write: (e) => void events.push(e), close: async () => undefined }]);
     agent = await startAgent({
       policyPaths: [learned.protectPath], inventoryPath: state.inventory, netns: state.nodeNamespace, fail: 'open',
+      l7Proxy: { port: DEFAULT_PROXY_PORT },
       say: (line) => void messages.push(line),
       onViolation: (v) => {
         violations.push({ v, at: Date.now() });
@@ -119,10 +122,25 @@ describe('protect mode on the shop lab', { skip, timeout: E2E_TIMEOUT_MS }, () =
       await within(REPORT_WITHIN_MS, `violation ${step.from} → ${step.to}:${step.port}`, () => violations.some(mine));
       assert.equal(await outcome, 'blocked');
       const { v } = violations.find(mine) as { v: Violation };
-      assert.deepEqual({ protocol: v.protocol, action: v.action, ruleId: v.ruleId, server: v.server.workload },
-        { protocol: 'tcp', action: 'drop', ruleId: 'default', server: labPod(state, step.to).workload });
+      if (step.payload === undefined) {
+        assert.deepEqual({ protocol: v.protocol, action: v.action, ruleId: v.ruleId, server: v.server.workload },
+          { protocol: 'tcp', action: 'drop', ruleId: 'default', server: labPod(state, step.to).workload });
+      } else {
+        // The port is allowed for HTTP: the L7 proxy identified what was spoken and reset it.
+        assert.deepEqual({ protocol: v.protocol, action: v.action, ruleId: v.ruleId, app: v.app, appConfidence: v.appConfidence, mode: v.mode, server: v.server.workload },
+          { protocol: 'tcp', action: 'block', ruleId: 'default', app: 'redis', appConfidence: 'dpi', mode: 'protect', server: labPod(state, step.to).workload });
+        const frame = Buffer.from(v.sample?.frames[0]?.data ?? '', 'base64');
+        assert.ok(frame.includes(Buffer.from(step.payload, 'latin1')), 'the event carries the payload as evidence');
+      }
     });
   }
+
+  test('connections whose rules name applications went through the L7 proxy', () => {
+    const listed = execFileSync('ip', ['netns', 'exec', state.nodeNamespace, 'nft', 'list', 'counter', 'inet', 'palisade', 'l7'], { encoding: 'utf8' });
+    const packets = Number(/packets (\d+)/.exec(listed)?.[1] ?? 0);
+    assert.ok(packets > 0, `the redirect counter: ${listed}`);
+    assert.ok(messages.some((m) => m.startsWith('L7 proxy listening')), messages.join('\n'));
+  });
 
   test('a port scan finds nothing open and becomes a few aggregated events', async () => {
     const scan = await portScan(state, 'attacker', 'redis');
