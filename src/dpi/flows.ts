@@ -33,8 +33,18 @@ class IsoClock {
   private minute = Number.NaN;
   /** `YYYY-MM-DDTHH:MM:` of `minute`. */
   private head = '';
+  /** The last time formatted and its text: a one-packet session starts and ends at the same time. */
+  private lastUs = Number.NaN;
+  private lastText = '';
 
   format(us: number): string {
+    if (us === this.lastUs) return this.lastText;
+    this.lastUs = us;
+    this.lastText = this.text(us);
+    return this.lastText;
+  }
+
+  private text(us: number): string {
     // A capture can claim any time (pcapng timestamps are 64-bit): beyond what a Date can hold,
     // the flow gets the nearest time that can be written rather than ending the whole read.
     const ms = Math.min(MAX_DATE_MS, Math.max(-MAX_DATE_MS, Math.floor(us / 1000)));

@@ -295,7 +295,8 @@ export function decodeTransport(pkt: Packet): DecodeDrop | null {
       pkt.seq = be32(b, at + 4);
       pkt.ack = be32(b, at + 8);
       pkt.tcpFlags = b[at + 13] ?? 0;
-      pkt.payload = b.subarray(at + doff, end);
+      // Most segments of a handshake or a scan carry nothing: no view for them.
+      pkt.payload = at + doff === end ? EMPTY : b.subarray(at + doff, end);
       return null;
     }
     case IPPROTO_UDP: {

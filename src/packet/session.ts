@@ -146,10 +146,16 @@ class TrackedSession implements Session {
   sentS2c = 0;
   /** The next IPv4 session whose key has the same hash. */
   sameHash: TrackedSession | null = null;
+  /** The session's FlowKey, its fields held here rather than in an object of their own. */
+  readonly keyLow: number;
+  readonly keyHigh: number;
+  readonly keyProtoVlan: number;
+  readonly keyHash: number;
+  readonly keyText: string;
 
   constructor(
     readonly id: number,
-    readonly key: FlowKey,
+    key: FlowKey,
     readonly ipProto: IpProto,
     readonly client: Endpoint,
     readonly server: Endpoint,
@@ -160,6 +166,11 @@ class TrackedSession implements Session {
     public firstTs: number,
     public lastTs: number,
   ) {
+    this.keyLow = key.low;
+    this.keyHigh = key.high;
+    this.keyProtoVlan = key.protoVlan;
+    this.keyHash = key.hash;
+    this.keyText = key.text;
     if (vlan >= 0) this.vlan = vlan;
   }
 }
@@ -216,14 +227,13 @@ class FlowKey {
     return this;
   }
 
-  copy(): FlowKey {
-    const k = new FlowKey();
-    k.low = this.low;
-    k.high = this.high;
-    k.protoVlan = this.protoVlan;
-    k.hash = this.hash;
-    k.text = this.text;
-    return k;
+  setFrom(k: FlowKey): this {
+    this.low = k.low;
+    this.high = k.high;
+    this.protoVlan = k.protoVlan;
+    this.hash = k.hash;
+    this.text = k.text;
+    return this;
   }
 }
 
@@ -367,7 +377,25 @@ export class SessionTable {
 
   /** Ends every session (end of input, or shutdown). */
   flush(reason: EndReason = 'end-of-input'): void {
-    while (this.oldest !== null) this.end(this.oldest, this.oldest.closing ?? reason);
+    // Every session ends, so the lookup maps are emptied at once rather than entry by entry. A sink
+    // that feeds packets while sessions end starts new sessions: the next turn ends those.
+    while (this.oldest !== null) {
+      let s: TrackedSession | null = this.oldest;
+      this.oldest = null;
+      this.newest = null;
+      this.byHash.clear();
+      this.byText.clear();
+      this.closing.clear();
+      while (s !== null) {
+        const next: TrackedSession | null = s.newer;
+        s.older = null;
+        s.newer = null;
+        s.sameHash = null;
+        this.active--;
+        this.ended(s, s.closing ?? reason);
+        s = next;
+      }
+    }
   }
 
   /** Ends sessions idle for longer than the timeout, and closed ones past their linger, at packet time `now`. */
@@ -405,33 +433,31 @@ export class SessionTable {
   private find(k: FlowKey): TrackedSession | undefined {
     if (k.text !== '') return this.byText.get(k.text);
     let s = this.byHash.get(k.hash);
-    while (s !== undefined && (s.key.low !== k.low || s.key.high !== k.high || s.key.protoVlan !== k.protoVlan)) {
+    while (s !== undefined && (s.keyLow !== k.low || s.keyHigh !== k.high || s.keyProtoVlan !== k.protoVlan)) {
       s = s.sameHash ?? undefined;
     }
     return s;
   }
 
   private insert(s: TrackedSession): void {
-    const k = s.key;
-    if (k.text !== '') this.byText.set(k.text, s);
+    if (s.keyText !== '') this.byText.set(s.keyText, s);
     else {
-      s.sameHash = this.byHash.get(k.hash) ?? null;
-      this.byHash.set(k.hash, s);
+      s.sameHash = this.byHash.get(s.keyHash) ?? null;
+      this.byHash.set(s.keyHash, s);
     }
     this.active++;
   }
 
   private remove(s: TrackedSession): void {
-    const k = s.key;
     this.active--;
-    if (k.text !== '') {
-      this.byText.delete(k.text);
+    if (s.keyText !== '') {
+      this.byText.delete(s.keyText);
       return;
     }
-    const head = this.byHash.get(k.hash);
+    const head = this.byHash.get(s.keyHash);
     if (head === s) {
-      if (s.sameHash !== null) this.byHash.set(k.hash, s.sameHash);
-      else this.byHash.delete(k.hash);
+      if (s.sameHash !== null) this.byHash.set(s.keyHash, s.sameHash);
+      else this.byHash.delete(s.keyHash);
     } else {
       let before = head;
       while (before !== undefined && before.sameHash !== s) before = before.sameHash ?? undefined;
@@ -440,14 +466,15 @@ export class SessionTable {
     s.sameHash = null;
   }
 
-  private create(pkt: Packet, lookup: FlowKey, srcIsLow: boolean, sport: number, dport: number): TrackedSession {
-    // Copied first: ending a session below calls the sink, which may look up other packets.
-    const key = lookup.copy();
+  private create(pkt: Packet, key: FlowKey, srcIsLow: boolean, sport: number, dport: number): TrackedSession {
     if (this.active >= this.limits.maxSessions) {
-      // A closed session only waits for stragglers: it makes room before any live one.
+      // A closed session only waits for stragglers: it makes room before any live one. Ending it
+      // calls the sink, which may look up other packets and so rewrite `key`: a copy is kept.
+      const kept = new FlowKey().setFrom(key);
       const closed = this.closing.values().next().value;
       if (closed !== undefined) this.end(closed, closed.closing ?? 'fin');
       else if (this.oldest !== null) this.end(this.oldest, 'evicted');
+      key.setFrom(kept);
     }
     const proto = pkt.proto;
     let srcIsClient = true;
@@ -575,8 +602,13 @@ export class SessionTable {
 
   private end(s: TrackedSession, reason: EndReason): void {
     this.remove(s);
-    this.closing.delete(s);
+    if (s.closing !== null) this.closing.delete(s);
     this.unlink(s);
+    this.ended(s, reason);
+  }
+
+  /** The session is out of the table: its streams deliver what they hold, then the sink hears of its end. */
+  private ended(s: TrackedSession, reason: EndReason): void {
     s.c2sStream?.end(s.lastTs);
     s.s2cStream?.end(s.lastTs);
     this.counters.ended[reason]++;
