@@ -140,5 +140,7 @@ function endpoint(e: Event['client']): string {
 function eventLine(e: Event): string {
   const ports = e.serverPorts !== undefined ? `${e.serverPorts.ports.length}${e.serverPorts.truncated ? '+' : ''} ports` : `${e.ipProto}/${e.server.port}`;
   const times = e.count > 1 ? `, ${e.count} attempts` : '';
-  return `${e.action.toUpperCase()} ${endpoint(e.client)} → ${endpoint(e.server)} ${ports}${times}; ${e.reason} [${e.mode}]`;
+  // The L7 proxy identified what was spoken; the kernel only sees addresses and ports.
+  const app = e.appConfidence === 'dpi' ? ` speaking ${e.app} (identified by the L7 proxy)` : '';
+  return `${e.action.toUpperCase()} ${endpoint(e.client)} → ${endpoint(e.server)} ${ports}${app}${times}; ${e.reason} [${e.mode}]`;
 }

@@ -56,7 +56,9 @@ describe('palisade demo', { skip, timeout: E2E_TIMEOUT_MS }, () => {
     assert.match(stdout, /BLOCKED +compromised storefront calls the database directly: web → postgres:5432/);
     assert.match(stdout, /port scan attacker → postgres tcp\/1-1024: 1024 filtered, 0 open/);
     assert.match(stdout, /event: DROP outside the inventory \(10\.200\.66\.6\) → data\/postgres \(10\.200\.3\.10\) \d+\+? ports, \d+ attempts/, 'the scan is one event with a count');
-    assert.match(stdout, /4\/4 lateral attempts blocked; 3\/3 checkouts succeeded; (\d+)\/\1 customer visits answered 200/);
+    assert.match(stdout, /5\/5 lateral attempts blocked; 3\/3 checkouts succeeded; (\d+)\/\1 customer visits answered 200/);
+    assert.match(stdout, /L7 proxy listening on port 15001; \d+ rules naming applications redirect to it/);
+    assert.match(stdout, /BLOCK shop\/web \(10\.200\.1\.10\) → shop\/api \(10\.200\.1\.20\) tcp\/8080 speaking redis \(identified by the L7 proxy\)/);
     assert.equal((stdout.match(/checkout: HTTP 200 order \d+, payment succeeded/g) ?? []).length, 3);
     assert.match(stdout, /lab is down/);
 
