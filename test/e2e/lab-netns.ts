@@ -16,6 +16,11 @@ export interface LabSpec {
   hosts: Record<string, string>;
   /** Prefix length of the one subnet all hosts share; 24 unless given. */
   prefix?: number;
+  /**
+   * An address for the bridge itself, the node's address on the lab network: what a local
+   * process in the node namespace (the L7 proxy) is reached at and connects from.
+   */
+  nodeAddress?: string;
 }
 
 export interface RunResult {
@@ -67,10 +72,15 @@ function checkSpec(spec: LabSpec): void {
   if (!Number.isInteger(prefix) || prefix < 16 || prefix > 30) throw new Error(`lab prefix /${prefix}: from /16 to /30`);
   for (const [host, address] of Object.entries(spec.hosts)) {
     if (!HOST.test(host) || host === 'br') throw new Error(`lab host "${host}": 1-8 lowercase letters and digits, not "br"`);
-    const m = /^10\.200\.(\d{1,3})\.(\d{1,3})$/.exec(address);
-    // Safety: lab traffic never leaves 10.200.0.0/16.
-    if (m === null || Number(m[1]) > 255 || Number(m[2]) > 255) throw new Error(`lab address ${address} of "${host}" is not in 10.200.0.0/16`);
+    checkAddress(address, `of "${host}"`);
   }
+  if (spec.nodeAddress !== undefined) checkAddress(spec.nodeAddress, 'of the node');
+}
+
+/** Safety: lab traffic never leaves 10.200.0.0/16. */
+function checkAddress(address: string, what: string): void {
+  const m = /^10\.200\.(\d{1,3})\.(\d{1,3})$/.exec(address);
+  if (m === null || Number(m[1]) > 255 || Number(m[2]) > 255) throw new Error(`lab address ${address} ${what} is not in 10.200.0.0/16`);
 }
 
 function signal(pid: number, sig: NodeJS.Signals): void {
@@ -121,6 +131,7 @@ export async function createLab(spec: LabSpec): Promise<Lab> {
     await ip(['-n', bridgeNs, 'link', 'set', 'lo', 'up']);
     await ip(['-n', bridgeNs, 'link', 'add', 'br0', 'type', 'bridge']);
     await ip(['-n', bridgeNs, 'link', 'set', 'br0', 'up']);
+    if (spec.nodeAddress !== undefined) await ip(['-n', bridgeNs, 'addr', 'add', `${spec.nodeAddress}/${prefix}`, 'dev', 'br0']);
     for (const [host, address] of Object.entries(spec.hosts)) {
       const ns = hostNs(host);
       const port = `v-${host}`;

@@ -1,0 +1,245 @@
+// The L7 proxy end to end (root, network namespaces): `palisade agent` in a node namespace with a
+// policy whose rules name applications, a real HTTP server and a real redis-server in a protect
+// pod, real clients (curl, redis-cli) in the others. The kernel redirects what needs layer 7, the
+// proxy identifies and decides, and what it blocks is reported with the payload.
+
+import { after, afterEach, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Violation } from '../../src/enforce/violations.js';
+import { namespacePids } from '../../src/enforce/lab/netns.js';
+import { repoRoot } from '../support/corpus.js';
+import { createLab, skipReason, type Lab } from './lab-netns.js';
+
+const skip = skipReason();
+
+const LAB = { name: `l7p${process.pid % 10000}`, hosts: { web: '10.200.12.10', api: '10.200.12.20', db: '10.200.12.30' }, nodeAddress: '10.200.12.1' };
+const PORT = { http: 8080, redis: 6379 };
+/** A safety net so a hung agent fails the test instead of stalling CI; never a measurement. */
+const E2E_TIMEOUT_MS = 120_000;
+const REPORT_WITHIN_MS = 1000;
+
+// db is in protect. web may speak HTTP to db:8080, api Redis to db:6379, and api anything to
+// db:8080 (a rule without applications: decided in the kernel, never redirected).
+const policy = (webApps: string): string => `apiVersion: palisade.dev/v1
+kind: Policy
+metadata:
+  name: l7
+spec:
+  mode: discover
+  groups:
+    - name: web
+      selectors: ["app=web"]
+    - name: api
+      selectors: ["app=api"]
+    - name: db
+      selectors: ["app=db"]
+      mode: protect
+  rules:
+    - id: web-db-http
+      from: web
+      to: db
+      ports: tcp/${PORT.http}
+      applications: ${webApps}
+      action: allow
+    - id: api-db-redis
+      from: api
+      to: db
+      ports: tcp/${PORT.redis}
+      applications: Redis
+      action: allow
+    - id: api-db-any
+      from: api
+      to: db
+      ports: tcp/${PORT.http}
+      action: allow
+`;
+
+const INVENTORY = `workloads:
+${Object.entries(LAB.hosts)
+  .map(([name, ip]) => `  - name: ${name}
+    namespace: l7
+    kind: Pod
+    labels: { app: ${name} }
+    node: node-1
+    image: registry.example/${name}:1
+    service: ${name}
+    addresses: [${ip}]`)
+  .join('\n')}
+`;
+
+interface AgentRun {
+  child: ChildProcess;
+  violations: Violation[];
+  messages: string[];
+  exited: Promise<number | null>;
+}
+
+function startAgent(lab: Lab, dir: string): AgentRun {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(repoRoot, 'scripts/palisade.ts'), 'agent', '--policy', join(dir, 'policy.yaml'), '--inventory', join(dir, 'inventory.yaml'), '--netns', lab.node.namespace, '--fail', 'closed'],
+    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const run: AgentRun = { child, violations: [], messages: [], exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))) };
+  let out = '';
+  child.stdout?.setEncoding('utf8').on('data', (text: string) => {
+    out += text;
+    for (let nl = out.indexOf('\n'); nl >= 0; nl = out.indexOf('\n')) {
+      run.violations.push(JSON.parse(out.slice(0, nl)) as Violation);
+      out = out.slice(nl + 1);
+    }
+  });
+  let err = '';
+  child.stderr?.setEncoding('utf8').on('data', (text: string) => {
+    err += text;
+    for (let nl = err.indexOf('\n'); nl >= 0; nl = err.indexOf('\n')) {
+      run.messages.push(err.slice(0, nl));
+      err = err.slice(nl + 1);
+    }
+  });
+  return run;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function within(ms: number, what: string, want: () => boolean, said: () => string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!want()) {
+    if (Date.now() > deadline) throw new Error(`no ${what} within ${ms} ms; the agent said:\n${said()}`);
+    await sleep(10);
+  }
+}
+
+describe('the L7 proxy behind palisade agent', { skip, timeout: E2E_TIMEOUT_MS }, () => {
+  let lab: Lab;
+  let dir: string;
+  let agent: AgentRun | undefined;
+  const said = (): string => [...(agent?.messages ?? []), ...(agent?.violations ?? []).map((v) => JSON.stringify(v))].join('\n');
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'pal-l7-'));
+    writeFileSync(join(dir, 'policy.yaml'), policy('HTTP'));
+    writeFileSync(join(dir, 'inventory.yaml'), INVENTORY);
+    lab = await createLab(LAB);
+    const http = lab.spawn('db', process.execPath, ['-e', `require('node:http').createServer((q, s) => s.end('db says hello to ' + q.socket.remoteAddress + '\\n')).listen(${PORT.http}, '${LAB.hosts.db}', () => console.log('listening'))`]);
+    const redis = lab.spawn('db', 'redis-server', ['--bind', LAB.hosts.db, '--port', String(PORT.redis), '--protected-mode', 'no', '--save', '', '--appendonly', 'no']);
+    for (const [name, child, ready] of [['http', http, 'listening'], ['redis-server', redis, 'Ready to accept connections']] as const) {
+      let text = '';
+      child.stdout?.setEncoding('utf8');
+      for await (const chunk of child.stdout ?? []) {
+        text += String(chunk);
+        if (text.includes(ready)) break;
+      }
+      assert.ok(text.includes(ready), `${name} did not start: ${text}`);
+    }
+    agent = startAgent(lab, dir);
+    await within(20_000, '"enforcing" message', () => (agent as AgentRun).messages.some((m) => m.includes('enforcing')), said);
+  });
+
+  afterEach(() => {
+    writeFileSync(join(dir, 'policy.yaml'), policy('HTTP'));
+  });
+
+  after(async () => {
+    if (agent !== undefined && agent.child.exitCode === null && agent.child.signalCode === null) {
+      agent.child.kill('SIGTERM');
+      await agent.exited;
+    }
+    await lab?.destroy();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const counter = async (): Promise<number> => {
+    const r = await lab.run('web', 'true', []);
+    assert.equal(r.code, 0);
+    const listed = await new Promise<string>((resolve) => {
+      const nft = spawn('ip', ['netns', 'exec', lab.node.namespace, 'nft', 'list', 'counter', 'inet', 'palisade', 'l7']);
+      let text = '';
+      nft.stdout.setEncoding('utf8').on('data', (t: string) => (text += t));
+      nft.once('close', () => resolve(text));
+    });
+    return Number(/packets (\d+)/.exec(listed)?.[1] ?? -1);
+  };
+
+  test('the agent starts its proxy and says which rules redirect to it', () => {
+    assert.ok(agent?.messages.some((m) => /L7 proxy listening on port 15001; 2 rules naming applications redirect to it/.test(m)), said());
+  });
+
+  test('HTTP from web to db goes through the proxy to the real server, which sees the node as the client', async () => {
+    const before = await counter();
+    const r = await lab.run('web', 'curl', ['-sS', '--max-time', '5', `http://${LAB.hosts.db}:${PORT.http}/orders`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, `db says hello to ${LAB.nodeAddress}\n`);
+    assert.equal(await counter(), before + 1, 'one new connection was redirected');
+    assert.equal(agent?.violations.some((v) => v.client.ip === LAB.hosts.web && v.server.port === PORT.http), false, 'an allowed application is no violation');
+  });
+
+  test('redis-cli from api reaches redis-server through the proxy', async () => {
+    const r = await lab.run('api', 'redis-cli', ['-h', LAB.hosts.db, '-p', String(PORT.redis), 'SET', 'cart:42', 'three-items']);
+    assert.equal(r.stdout.trim(), 'OK', r.stderr);
+    const g = await lab.run('api', 'redis-cli', ['-h', LAB.hosts.db, '-p', String(PORT.redis), 'GET', 'cart:42']);
+    assert.equal(g.stdout.trim(), 'three-items');
+  });
+
+  test('Redis spoken to the HTTP port is reset by the proxy and reported within a second with the payload', async () => {
+    const started = Date.now();
+    const attempt = lab.run('web', 'redis-cli', ['-h', LAB.hosts.db, '-p', String(PORT.http), 'CONFIG', 'GET', '*']);
+    const mine = (v: Violation): boolean => v.client.ip === LAB.hosts.web && v.server.port === PORT.http && Date.parse(v.time) >= started - 1000;
+    await within(REPORT_WITHIN_MS, 'violation web → db:8080 from the proxy', () => (agent as AgentRun).violations.some(mine), said);
+    const r = await attempt;
+    assert.notEqual(r.code, 0);
+    assert.match(r.stdout + r.stderr, /reset|closed|Error/i);
+    const v = (agent as AgentRun).violations.find(mine) as Violation;
+    assert.deepEqual(
+      { action: v.action, app: v.app, appConfidence: v.appConfidence, ruleId: v.ruleId, mode: v.mode, client: v.client.workload, server: v.server.workload },
+      { action: 'block', app: 'redis', appConfidence: 'dpi', ruleId: 'default', mode: 'protect', client: 'l7/web', server: 'l7/db' },
+    );
+    const frame = Buffer.from(v.sample?.frames[0]?.data ?? '', 'base64');
+    assert.ok(frame.includes(Buffer.from('CONFIG')), 'the sample holds the payload');
+    assert.equal(frame[0], 0x45, 'an IPv4 packet');
+    assert.equal(frame.subarray(12, 16).join('.'), LAB.hosts.web, 'from the real client');
+    assert.equal(frame.subarray(16, 20).join('.'), LAB.hosts.db, 'to the real server');
+  });
+
+  test('a rule without applications is decided in the kernel: nothing is redirected', async () => {
+    const before = await counter();
+    const r = await lab.run('api', 'curl', ['-sS', '--max-time', '5', `http://${LAB.hosts.db}:${PORT.http}/`]);
+    assert.equal(r.stdout, `db says hello to ${LAB.hosts.api}\n`, 'the server sees the client itself');
+    assert.equal(await counter(), before);
+  });
+
+  test('a reload gives the proxy the new policy', async () => {
+    writeFileSync(join(dir, 'policy.yaml'), policy('[HTTP, Redis]'));
+    const reloads = (agent as AgentRun).messages.filter((m) => m.includes('reloaded')).length;
+    (agent as AgentRun).child.kill('SIGHUP');
+    await within(20_000, '"reloaded" message', () => (agent as AgentRun).messages.filter((m) => m.includes('reloaded')).length > reloads, said);
+    // Redis on the HTTP port is now allowed: the HTTP server answers it with an error of its own.
+    const r = await lab.run('web', 'redis-cli', ['-h', LAB.hosts.db, '-p', String(PORT.http), 'PING']);
+    assert.match(r.stdout + r.stderr, /Protocol error, got "H"/, 'redis-cli read the HTTP server\'s answer');
+  });
+
+  test('kill -9 of the agent (fail closed) takes its proxy with it: redirected connections are refused, kernel rules go on', async () => {
+    const a = agent as AgentRun;
+    const proxies = (): number[] => namespacePids(lab.node.namespace).filter((pid) => {
+      try {
+        return /enforce\/proxy\/child\.(ts|js)/.test(readFileSync(`/proc/${pid}/cmdline`, 'latin1'));
+      } catch {
+        return false;
+      }
+    });
+    assert.equal(proxies().length, 1, 'one proxy runs in the node namespace');
+    a.child.kill('SIGKILL');
+    await a.exited;
+    for (let i = 0; i < 100 && proxies().length > 0; i++) await sleep(50);
+    assert.deepEqual(proxies(), [], 'the proxy ended with its agent');
+    const r = await lab.run('web', 'curl', ['-sS', '--connect-timeout', '2', '--max-time', '4', `http://${LAB.hosts.db}:${PORT.http}/`]);
+    assert.notEqual(r.code, 0, 'what needs layer 7 is closed');
+    const k = await lab.run('api', 'curl', ['-sS', '--max-time', '5', `http://${LAB.hosts.db}:${PORT.http}/`]);
+    assert.equal(k.code, 0, 'the kernel rule still allows api → db');
+    agent = undefined;
+  });
+});
