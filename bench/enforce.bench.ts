@@ -10,6 +10,7 @@ import { compileRuleset } from '../src/enforce/nft/ruleset.js';
 import { applyScript, enableBridgeFiltering, listTable, removeTable } from '../src/enforce/nft/apply.js';
 import { createLab, labUnavailable, type Lab } from '../test/e2e/lab-netns.js';
 import { seededRandom } from './random.js';
+import { startProxyHost } from '../src/enforce/proxy/host.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +20,8 @@ const SERVICES = 1_000;
 const RULES = 50_000;
 const NOW = Date.parse('2026-06-01T00:00:00Z');
 const PORTS = [80, 443, 5432, 3306, 6379, 8080, 9090, 5672, 27017, 53];
-const LAB = { name: 'enfbench', hosts: { client: '10.200.60.1', server: '10.200.60.2' }, prefix: 24 };
+const LAB = { name: 'enfbench', hosts: { client: '10.200.60.1', server: '10.200.60.2' }, prefix: 24, nodeAddress: '10.200.60.254' };
+const PROXY_PORT = 15001;
 const REDIS_PORT = 6379;
 const HTTP_PORT = 8080;
 /** Server and load generator pinned to different cores: the scheduler's placement was most of the noise. */
@@ -40,7 +42,7 @@ function workload(name: string, app: string, ip: string): Workload {
  * lab pods are workloads too, with the one rule between them last in decision order, so every new
  * connection between them walks the whole chain.
  */
-function buildPolicy(variant: number): { policy: Policy; inventory: Inventory } {
+function buildPolicy(variant: number, applications: string[] = []): { policy: Policy; inventory: Inventory } {
   rng = seededRandom();
   const workloads: Workload[] = [];
   for (let i = 0; i < WORKLOADS; i++) workloads.push(workload(`svc${i % SERVICES}-${i}`, `svc${i % SERVICES}`, `10.200.${16 + (i >> 8)}.${i & 255}`));
@@ -69,7 +71,7 @@ function buildPolicy(variant: number): { policy: Policy; inventory: Inventory } 
       source: 'user',
     });
   }
-  rules.push({ id: 'zz-bench', from: ['bench-client'], to: ['bench-server'], ports: [{ proto: 'tcp', first: REDIS_PORT, last: REDIS_PORT }, { proto: 'tcp', first: HTTP_PORT, last: HTTP_PORT }], applications: [], action: 'allow', priority: 0, source: 'user' });
+  rules.push({ id: 'zz-bench', from: ['bench-client'], to: ['bench-server'], ports: [{ proto: 'tcp', first: REDIS_PORT, last: REDIS_PORT }, { proto: 'tcp', first: HTTP_PORT, last: HTTP_PORT }], applications, action: 'allow', priority: 0, source: 'user' });
   return { policy: { groups, rules, defaultMode: 'discover' }, inventory: { workloads, namespaces: [], nodes: [], services: [] } };
 }
 
@@ -77,14 +79,14 @@ function ms(from: bigint): number {
   return Number(process.hrtime.bigint() - from) / 1e6;
 }
 
-function build(variant: number): { text: string; compileMs: number; rulesetMs: number; stats: ReturnType<typeof compileRuleset>['stats'] } {
-  const { policy, inventory } = buildPolicy(variant);
+function build(variant: number, applications: string[] = []): { text: string; compileMs: number; rulesetMs: number; stats: ReturnType<typeof compileRuleset>['stats']; policy: Policy; inventory: Inventory } {
+  const { policy, inventory } = buildPolicy(variant, applications);
   let t = process.hrtime.bigint();
   const compiled = compile(policy, inventory, { now: () => NOW });
   const compileMs = ms(t);
   t = process.hrtime.bigint();
-  const ruleset = compileRuleset(policy, inventory, compiled, { now: NOW, logGroup: 0, logPerSecond: 20 });
-  return { text: ruleset.text, compileMs, rulesetMs: ms(t), stats: ruleset.stats };
+  const ruleset = compileRuleset(policy, inventory, compiled, { now: NOW, logGroup: 0, logPerSecond: 20, ...(applications.length > 0 ? { proxy: { port: PROXY_PORT } } : {}) });
+  return { text: ruleset.text, compileMs, rulesetMs: ms(t), stats: ruleset.stats, policy, inventory };
 }
 
 async function startRedis(lab: Lab): Promise<void> {
@@ -180,6 +182,27 @@ async function main(): Promise<void> {
     console.log(line('redis GET, 50 long-lived connections', keep));
     console.log(line('redis GET, a new connection per request', fresh));
     console.log(line('wrk HTTP GET to nginx, 50 keep-alive connections', http));
+
+    // The same two connections when their rule names applications: redirected to the L7 proxy,
+    // identified, decided and spliced by it (Node), against no table.
+    const l7 = build(-1, ['redis', 'http']);
+    const proxy = await startProxyHost({ port: PROXY_PORT, netns: lab.node.namespace, input: { policy: l7.policy, inventory: l7.inventory }, onDecision: () => undefined, say: (m) => console.log(`proxy: ${m}`) });
+    const through: Record<string, number[]> = { keep: [], fresh: [], http: [] };
+    try {
+      await applyScript(l7.text, target);
+      for (let i = 0; i < 3; i++) {
+        through.keep?.push(await redisRps(lab, 1, 200_000));
+        through.fresh?.push(await redisRps(lab, 0, 2_000));
+        through.http?.push(await wrkRps(lab));
+      }
+    } finally {
+      await proxy.stop();
+    }
+    const viaProxy = (what: string, xs: number[], none: number[]): string =>
+      `${what} through the L7 proxy: ${median(xs).toFixed(0)} req/s, ratio to no table ${(median(xs) / median(none)).toFixed(3)} (median of 3)`;
+    console.log(viaProxy('redis GET, 50 long-lived connections', through.keep ?? [], keep.none));
+    console.log(viaProxy('redis GET, a new connection per request', through.fresh ?? [], fresh.none));
+    console.log(viaProxy('wrk HTTP GET to nginx, 50 keep-alive connections', through.http ?? [], http.none));
     await removeTable(target);
     await lab.destroy();
     rmSync(dir, { recursive: true, force: true });
