@@ -20,6 +20,14 @@ export interface CaptureRecord {
   interfaceId: number;
 }
 
+/**
+ * Receives records as a place in the chunk being parsed, `bytes[at, end)`, rather than a view of
+ * their own: the pipeline decodes from there, and a view per record was a large share of its cost.
+ */
+export interface FrameSink {
+  frame(linkType: number, ts: number, bytes: Buffer, at: number, end: number): void;
+}
+
 export interface CaptureStats {
   format: 'pcap' | 'pcapng' | 'unknown';
   records: number;
@@ -142,16 +150,30 @@ export class CaptureParser {
   private view: DataView = new DataView(new ArrayBuffer(0));
   /** The one record every emit receives: most captures carry a few packets per flow, so per-record objects were a GC cost. */
   private readonly record: CaptureRecord = { linkType: 0, ts: 0, data: Buffer.alloc(0), origLen: 0, offset: 0, interfaceId: 0 };
+  /** Where the push at hand sends records: one of the two is set. */
+  private emit: ((r: CaptureRecord) => void) | undefined = undefined;
+  private sink: FrameSink | undefined = undefined;
 
   /** `emit` receives the same record object each time, rewritten for the next record: read it during the call. */
   push(chunk: Uint8Array, emit: (r: CaptureRecord) => void): void {
+    this.pushTo(chunk, emit, undefined);
+  }
+
+  /** Like push(), for a sink that reads each record where it lies in the chunk. */
+  pushFrames(chunk: Uint8Array, sink: FrameSink): void {
+    this.pushTo(chunk, undefined, sink);
+  }
+
+  private pushTo(chunk: Uint8Array, emit: ((r: CaptureRecord) => void) | undefined, sink: FrameSink | undefined): void {
     if (chunk.length === 0) return;
+    this.emit = emit;
+    this.sink = sink;
     const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
     this.pending.push(b);
     this.pendingLen += b.length;
     if (this.pendingLen < this.needed) return;
     const buf = this.pending.length === 1 ? b : Buffer.concat(this.pending, this.pendingLen);
-    const used = this.parse(buf, emit);
+    const used = this.parse(buf);
     this.base += used;
     this.stats.bytes = this.base;
     if (used === buf.length) {
@@ -180,14 +202,14 @@ export class CaptureParser {
     }
   }
 
-  private parse(buf: Buffer, emit: (r: CaptureRecord) => void): number {
+  private parse(buf: Buffer): number {
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.length);
     let pos = 0;
     if (this.format === Format.Unknown) {
       pos = this.header(buf);
       if (pos < 0) return 0;
     }
-    return this.format === Format.Pcap ? this.pcapRecords(buf, pos, emit) : this.pcapngBlocks(buf, pos, emit);
+    return this.format === Format.Pcap ? this.pcapRecords(buf, pos) : this.pcapngBlocks(buf, pos);
   }
 
   /** Detects the format by magic; returns bytes consumed (-1 = need more). */
@@ -225,7 +247,7 @@ export class CaptureParser {
     return 24;
   }
 
-  private pcapRecords(buf: Buffer, start: number, emit: (r: CaptureRecord) => void): number {
+  private pcapRecords(buf: Buffer, start: number): number {
     let pos = start;
     const le = this.le;
     const end = buf.length;
@@ -248,20 +270,24 @@ export class CaptureParser {
       }
       const ts = sec * 1e6 + (this.nanos ? Math.floor(frac / 1000) : frac);
       this.stats.records++;
-      emit(this.fill(this.linkType, ts, buf.subarray(pos + 16, pos + 16 + incl), orig, this.base + pos, 0));
+      this.out(this.linkType, ts, buf, pos + 16, pos + 16 + incl, orig, this.base + pos, 0);
       pos += 16 + incl;
     }
   }
 
-  private fill(linkType: number, ts: number, data: Buffer, origLen: number, offset: number, interfaceId: number): CaptureRecord {
+  private out(linkType: number, ts: number, buf: Buffer, at: number, end: number, origLen: number, offset: number, interfaceId: number): void {
+    if (this.sink !== undefined) {
+      this.sink.frame(linkType, ts, buf, at, end);
+      return;
+    }
     const r = this.record;
     r.linkType = linkType;
     r.ts = ts;
-    r.data = data;
+    r.data = buf.subarray(at, end);
     r.origLen = origLen;
     r.offset = offset;
     r.interfaceId = interfaceId;
-    return r;
+    (this.emit as (r: CaptureRecord) => void)(r);
   }
 
   private u32(at: number): number {
@@ -272,7 +298,7 @@ export class CaptureParser {
     return this.view.getUint16(at, this.le);
   }
 
-  private pcapngBlocks(buf: Buffer, start: number, emit: (r: CaptureRecord) => void): number {
+  private pcapngBlocks(buf: Buffer, start: number): number {
     let pos = start;
     const end = buf.length;
     while (true) {
@@ -312,7 +338,7 @@ export class CaptureParser {
         this.startResync(pos);
         continue;
       }
-      this.block(buf, pos, type, len, emit);
+      this.block(buf, pos, type, len);
       pos += len;
     }
   }
@@ -364,7 +390,7 @@ export class CaptureParser {
     return q;
   }
 
-  private block(buf: Buffer, pos: number, type: number, len: number, emit: (r: CaptureRecord) => void): void {
+  private block(buf: Buffer, pos: number, type: number, len: number): void {
     const offset = this.base + pos;
     if (type === PCAPNG_SHB) {
       this.interfaces = [];
@@ -413,7 +439,7 @@ export class CaptureParser {
       const ts = interfaceMicros(iface, this.u32(pos + 12), this.u32(pos + 16));
       this.lastTs = ts;
       this.stats.records++;
-      emit(this.fill(iface.linkType, ts, buf.subarray(pos + 28, pos + 28 + capLen), this.u32(pos + 24), offset, ifId));
+      this.out(iface.linkType, ts, buf, pos + 28, pos + 28 + capLen, this.u32(pos + 24), offset, ifId);
       return;
     }
     if (type === BLOCK_SPB) {
@@ -427,7 +453,7 @@ export class CaptureParser {
       if (iface.snapLen > 0) capLen = Math.min(capLen, iface.snapLen);
       this.stats.records++;
       // A simple packet block has no timestamp: it inherits the previous packet's.
-      emit(this.fill(iface.linkType, this.lastTs, buf.subarray(pos + 12, pos + 12 + capLen), origLen, offset, 0));
+      this.out(iface.linkType, this.lastTs, buf, pos + 12, pos + 12 + capLen, origLen, offset, 0);
       return;
     }
     this.stats.skippedBlocks++;

@@ -42,8 +42,15 @@ export interface InnerFlow {
 
 export interface Packet {
   ts: number;
-  /** The captured frame and its link type, for consumers that keep packet evidence (pcap snippets). */
-  frame: Buffer;
+  /**
+   * The captured frame and its link type, for consumers that keep packet evidence (pcap snippets).
+   * The frame is `frameBytes[frameAt, frameEnd)`; `frame` makes a view of it on each read, since
+   * most packets are never asked for theirs.
+   */
+  readonly frame: Buffer;
+  frameBytes: Buffer;
+  frameAt: number;
+  frameEnd: number;
   linkType: number;
   /** Outermost VLAN id, -1 when untagged. */
   vlan: number;
@@ -90,36 +97,45 @@ export interface Packet {
 
 const EMPTY = Buffer.alloc(0);
 
+/** A class rather than a literal: V8 keeps an object literal with a getter in slow (dictionary) mode. */
+class PacketFields implements Packet {
+  ts = 0;
+  frameBytes = EMPTY;
+  frameAt = 0;
+  frameEnd = 0;
+  linkType = 0;
+  vlan = -1;
+  ipVersion: 4 | 6 = 4;
+  src = EMPTY;
+  dst = EMPTY;
+  ipBytes = 0;
+  wirePackets = 1;
+  proto = 0;
+  fragment = false;
+  fragId = 0;
+  fragOffset = 0;
+  moreFragments = false;
+  l4Bytes = EMPTY;
+  l4At = 0;
+  l4End = 0;
+  srcPort = 0;
+  dstPort = 0;
+  tcpFlags = 0;
+  seq = 0;
+  ack = 0;
+  icmpType = 0;
+  icmpCode = 0;
+  icmpId = -1;
+  payload = EMPTY;
+  inner: InnerFlow = { present: false, proto: 0, src: EMPTY, dst: EMPTY, srcPort: 0, dstPort: 0 };
+
+  get frame(): Buffer {
+    return this.frameBytes.subarray(this.frameAt, this.frameEnd);
+  }
+}
+
 export function emptyPacket(): Packet {
-  return {
-    ts: 0,
-    frame: EMPTY,
-    linkType: 0,
-    vlan: -1,
-    ipVersion: 4,
-    src: EMPTY,
-    dst: EMPTY,
-    ipBytes: 0,
-    wirePackets: 1,
-    proto: 0,
-    fragment: false,
-    fragId: 0,
-    fragOffset: 0,
-    moreFragments: false,
-    l4Bytes: EMPTY,
-    l4At: 0,
-    l4End: 0,
-    srcPort: 0,
-    dstPort: 0,
-    tcpFlags: 0,
-    seq: 0,
-    ack: 0,
-    icmpType: 0,
-    icmpCode: 0,
-    icmpId: -1,
-    payload: EMPTY,
-    inner: { present: false, proto: 0, src: EMPTY, dst: EMPTY, srcPort: 0, dstPort: 0 },
-  };
+  return new PacketFields();
 }
 
 /** Result of walking an IPv6 extension chain; module scratch because decoding is synchronous. */
@@ -210,14 +226,14 @@ export function l4Of(pkt: Packet): Buffer {
   return pkt.l4Bytes.subarray(pkt.l4At, pkt.l4End);
 }
 
-/** Decodes the IP header at `off` (version from the link layer) into `pkt`. */
-export function decodeIp(data: Buffer, version: 4 | 6, off: number, pkt: Packet): DecodeDrop | null {
+/** Decodes the IP header at `off` (version from the link layer; the frame ends at `frameEnd`) into `pkt`. */
+export function decodeIp(data: Buffer, version: 4 | 6, off: number, pkt: Packet, frameEnd = data.length): DecodeDrop | null {
   pkt.fragment = false;
   pkt.moreFragments = false;
   pkt.fragOffset = 0;
   pkt.fragId = 0;
   pkt.wirePackets = 1;
-  const avail = data.length - off;
+  const avail = frameEnd - off;
   if (version === 4) {
     if (avail < 20) return 'ip-truncated';
     const b0 = data[off] ?? 0;
@@ -378,7 +394,9 @@ export function decodeFrame(data: Buffer, linkType = LINKTYPE_ETHERNET, ts = 0):
   if (!decodeLink(linkType, data, link) || link.ipVersion === 0) return 'not-ip';
   const pkt = emptyPacket();
   pkt.ts = ts;
-  pkt.frame = data;
+  pkt.frameBytes = data;
+  pkt.frameAt = 0;
+  pkt.frameEnd = data.length;
   pkt.linkType = linkType;
   pkt.vlan = link.vlan;
   const ip = decodeIp(data, link.ipVersion, link.offset, pkt);

@@ -26,7 +26,7 @@ const MAX_VLAN_TAGS = 4;
 export interface LinkInfo {
   /** 4 or 6; 0 when the frame carries no IP. */
   ipVersion: 0 | 4 | 6;
-  /** Offset of the IP header in the record's data. */
+  /** Offset of the IP header in the buffer the frame lies in. */
   offset: number;
   /** Outermost VLAN id, -1 when untagged. */
   vlan: number;
@@ -34,27 +34,31 @@ export interface LinkInfo {
 
 export const emptyLink = (): LinkInfo => ({ ipVersion: 0, offset: 0, vlan: -1 });
 
-/** Fills `out` for a frame of the given link type; returns false when the frame carries no IP. */
-export function decodeLink(linkType: number, data: Buffer, out: LinkInfo): boolean {
+/**
+ * Fills `out` for a frame of the given link type, `data[at, end)` (the whole buffer unless told);
+ * returns false when the frame carries no IP.
+ */
+export function decodeLink(linkType: number, data: Buffer, out: LinkInfo, at = 0, end = data.length): boolean {
   out.ipVersion = 0;
   out.offset = 0;
   out.vlan = -1;
+  const length = end - at;
   switch (linkType) {
     case LINKTYPE_ETHERNET:
-      return data.length >= 14 && etherType(data, 12, out);
+      return length >= 14 && etherTypeAt(data, be16(data, at + 12), at + 14, end, out);
     case LINKTYPE_LINUX_SLL:
-      return data.length >= 16 && etherType(data, 14, out);
+      return length >= 16 && etherTypeAt(data, be16(data, at + 14), at + 16, end, out);
     case LINKTYPE_LINUX_SLL2:
-      return data.length >= 20 && etherTypeAt(data, be16(data, 0), 20, out);
+      return length >= 20 && etherTypeAt(data, be16(data, at), at + 20, end, out);
     case LINKTYPE_NULL:
     case LINKTYPE_LOOP:
-      return data.length >= 4 && loopback(data, linkType === LINKTYPE_LOOP, out);
+      return length >= 4 && loopback(data, at, linkType === LINKTYPE_LOOP, out);
     case LINKTYPE_RAW:
-      return rawIp(data, 0, out);
+      return rawIp(data, at, end, out);
     case LINKTYPE_IPV4:
-      return setIp(out, 4, 0);
+      return setIp(out, 4, at);
     case LINKTYPE_IPV6:
-      return setIp(out, 6, 0);
+      return setIp(out, 6, at);
     default:
       return false;
   }
@@ -66,31 +70,27 @@ function setIp(out: LinkInfo, version: 4 | 6, offset: number): boolean {
   return true;
 }
 
-function rawIp(data: Buffer, offset: number, out: LinkInfo): boolean {
-  if (data.length <= offset) return false;
+function rawIp(data: Buffer, offset: number, end: number, out: LinkInfo): boolean {
+  if (end <= offset) return false;
   const v = (data[offset] ?? 0) >> 4;
   if (v === 4) return setIp(out, 4, offset);
   if (v === 6) return setIp(out, 6, offset);
   return false;
 }
 
-/** The EtherType field sits at `typeAt`; VLAN tags may follow it. */
-function etherType(data: Buffer, typeAt: number, out: LinkInfo): boolean {
-  return etherTypeAt(data, be16(data, typeAt), typeAt + 2, out);
-}
-
-function etherTypeAt(data: Buffer, firstType: number, payloadAt: number, out: LinkInfo): boolean {
+/** The frame's first EtherType is `firstType`, its payload at `payloadAt`; VLAN tags may come first there. */
+function etherTypeAt(data: Buffer, firstType: number, payloadAt: number, end: number, out: LinkInfo): boolean {
   let type = firstType;
   let at = payloadAt;
   for (let tags = 0; type === ETH_VLAN || type === ETH_QINQ || type === ETH_QINQ_OLD; tags++) {
-    if (tags === MAX_VLAN_TAGS || data.length < at + 4) return false;
+    if (tags === MAX_VLAN_TAGS || end < at + 4) return false;
     if (out.vlan < 0) out.vlan = be16(data, at) & 0x0fff;
     type = be16(data, at + 2);
     at += 4;
   }
   if (type === ETH_IPV4) return setIp(out, 4, at);
   if (type === ETH_IPV6) return setIp(out, 6, at);
-  if (type === ETH_PPPOE && data.length >= at + 8) {
+  if (type === ETH_PPPOE && end >= at + 8) {
     const ppp = be16(data, at + 6);
     if (ppp === 0x0021) return setIp(out, 4, at + 8);
     if (ppp === 0x0057) return setIp(out, 6, at + 8);
@@ -103,10 +103,10 @@ function etherTypeAt(data: Buffer, firstType: number, payloadAt: number, out: Li
  * order). AF_INET is 2 everywhere; AF_INET6 is 24 (NetBSD, OpenBSD), 28 (FreeBSD), 30 (Darwin)
  * and 10 (Linux).
  */
-function loopback(data: Buffer, bigEndian: boolean, out: LinkInfo): boolean {
-  let af = bigEndian ? be32(data, 0) : data.readUInt32LE(0);
-  if (af > 0xffff) af = be32(data, 0);
-  if (af === 2) return setIp(out, 4, 4);
-  if (af === 24 || af === 28 || af === 30 || af === 10) return setIp(out, 6, 4);
+function loopback(data: Buffer, at: number, bigEndian: boolean, out: LinkInfo): boolean {
+  let af = bigEndian ? be32(data, at) : data.readUInt32LE(at);
+  if (af > 0xffff) af = be32(data, at);
+  if (af === 2) return setIp(out, 4, at + 4);
+  if (af === 24 || af === 28 || af === 30 || af === 10) return setIp(out, 6, at + 4);
   return false;
 }

@@ -2,7 +2,7 @@
 // table → the consumer's SessionSink. runPipeline drives it from any capture input; PacketPipeline
 // takes records one by one for callers that own the reading loop (the live tap).
 
-import { CaptureParser, captureChunks, type CaptureInput, type CaptureRecord, type CaptureStats } from './capture.js';
+import { CaptureParser, captureChunks, type CaptureInput, type CaptureRecord, type CaptureStats, type FrameSink } from './capture.js';
 import { decodeIp, decodeTransport, emptyPacket, type DecodeDrop, type Packet } from './decode.js';
 import { DEFAULT_DEFRAG_LIMITS, Defragmenter, type DefragLimits, type DefragStats } from './defrag.js';
 import { decodeLink, emptyLink, type LinkInfo } from './link.js';
@@ -31,7 +31,7 @@ export interface PipelineStats {
   sessions: SessionStats;
 }
 
-export class PacketPipeline {
+export class PacketPipeline implements FrameSink {
   readonly table: SessionTable;
   private readonly defrag: Defragmenter;
   private readonly link: LinkInfo = emptyLink();
@@ -52,19 +52,26 @@ export class PacketPipeline {
 
   /** Bound so it can be handed to a reader as its callback. */
   readonly record = (r: CaptureRecord): void => {
+    this.frame(r.linkType, r.ts, r.data, 0, r.data.length);
+  };
+
+  /** One captured frame, `bytes[at, end)`. */
+  frame(linkType: number, ts: number, bytes: Buffer, at: number, end: number): void {
     const d = this.decode;
     d.frames++;
     const link = this.link;
-    if (!decodeLink(r.linkType, r.data, link) || link.ipVersion === 0) {
+    if (!decodeLink(linkType, bytes, link, at, end) || link.ipVersion === 0) {
       d.notIp++;
       return;
     }
     const pkt = this.pkt;
-    pkt.ts = r.ts;
-    pkt.frame = r.data;
-    pkt.linkType = r.linkType;
+    pkt.ts = ts;
+    pkt.frameBytes = bytes;
+    pkt.frameAt = at;
+    pkt.frameEnd = end;
+    pkt.linkType = linkType;
     pkt.vlan = link.vlan;
-    const ipDrop = decodeIp(r.data, link.ipVersion, link.offset, pkt);
+    const ipDrop = decodeIp(bytes, link.ipVersion, link.offset, pkt, end);
     if (ipDrop !== null) {
       d.dropped[ipDrop]++;
       return;
@@ -79,7 +86,7 @@ export class PacketPipeline {
     }
     d.packets++;
     this.table.packet(pkt);
-  };
+  }
 
   /**
    * Ends idle sessions at `nowUs` (microseconds since the epoch). Timeouts otherwise run on packet
@@ -113,7 +120,7 @@ export async function runPipeline(input: CaptureInput, sink: SessionSink, opts: 
   const parser = new CaptureParser();
   const pipeline = new PacketPipeline(sink, opts);
   try {
-    for await (const chunk of captureChunks(input)) parser.push(chunk, pipeline.record);
+    for await (const chunk of captureChunks(input)) parser.pushFrames(chunk, pipeline);
     parser.end();
   } finally {
     pipeline.finish();
