@@ -212,6 +212,13 @@ describe('the L7 proxy behind palisade agent', { skip, timeout: E2E_TIMEOUT_MS }
     assert.equal(await counter(), before);
   });
 
+  test('dialling the proxy port directly is refused: only redirected connections are proxied', async () => {
+    const r = await lab.run('web', 'curl', ['-sS', '--max-time', '5', `http://${LAB.nodeAddress}:15001/`]);
+    // The proxy resets at once; curl sees it as a failed connect or a reset, depending on timing.
+    assert.ok(r.code === 7 || r.code === 52 || r.code === 56, `curl exit ${r.code}: ${r.stderr}`);
+    assert.equal(r.stdout, '');
+  });
+
   test('a reload gives the proxy the new policy', async () => {
     writeFileSync(join(dir, 'policy.yaml'), policy('[HTTP, Redis]'));
     const reloads = (agent as AgentRun).messages.filter((m) => m.includes('reloaded')).length;
