@@ -11,6 +11,20 @@ const send = (m: FromChild): void => {
 
 let proxy: L7Proxy | undefined;
 
+/**
+ * Decisions reported to the agent per second. Allowed ones are not sent at all (the agent reports
+ * violations only); beyond the budget a flood of blocked attempts is counted, not queued on the
+ * IPC channel, and the agent aggregates what it gets anyway.
+ */
+const REPORTS_PER_SECOND = 500;
+let budget = REPORTS_PER_SECOND;
+let unreported = 0;
+setInterval(() => {
+  if (unreported > 0) send({ type: 'say', line: `L7 proxy: ${unreported} violations in the last second not reported (over ${REPORTS_PER_SECOND} a second); their connections were handled all the same` });
+  budget = REPORTS_PER_SECOND;
+  unreported = 0;
+}, 1000).unref();
+
 process.on('disconnect', () => {
   // The agent is gone: so is its proxy. Connections in flight end with it.
   process.exit(0);
@@ -23,7 +37,13 @@ process.on('message', (m: ToChild) => {
         checkOriginalDestination();
         proxy = new L7Proxy({
           policy: policyOf(m.input),
-          onDecision: (decision) => send({ type: 'decision', decision }),
+          onDecision: (decision) => {
+            if (decision.action === 'allow') return;
+            if (budget > 0) {
+              budget--;
+              send({ type: 'decision', decision });
+            } else unreported++;
+          },
           say: (line) => send({ type: 'say', line }),
         });
         send({ type: 'ready', port: await proxy.listen(m.port) });
