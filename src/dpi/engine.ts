@@ -155,14 +155,21 @@ export class Identifier {
         continue;
       }
       const p = this.protocols[i] as ProtocolModule;
+      // Once a protocol matched, the other candidates' states no longer matter: only one on its own
+      // well-known port could still take its place, and nothing can take the place of one on its port.
+      if (winner !== undefined && !this.onPort(p)) continue;
       const r = safeProbe(p, input, dir, this.ctx);
       if (r === 'no') {
         this.state[i] = ELIMINATED;
         continue;
       }
       alive++;
-      // Registry order breaks ties, except that a protocol on its own well-known port wins.
-      if (r === 'match' && (winner === undefined || (!this.onPort(winner) && this.onPort(p)))) winner = p;
+      if (r !== 'match') continue;
+      // Registry order breaks ties, except that a protocol on its own well-known port wins: past the
+      // first match, only such a one is probed, and it ends the search.
+      const first = winner === undefined;
+      winner = p;
+      if (!first || this.onPort(p)) break;
     }
     if (winner !== undefined) this.identify(winner, dir, input);
     else if (alive === 0) this.finish();
