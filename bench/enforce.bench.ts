@@ -6,7 +6,7 @@
 import type { Group, Mode, Policy, Rule } from '../src/model/policy.js';
 import type { Inventory, Workload } from '../src/model/workload.js';
 import { compile } from '../src/policy/compile.js';
-import { compileRuleset } from '../src/enforce/nft/ruleset.js';
+import { compileRuleset, type UdpDestination } from '../src/enforce/nft/ruleset.js';
 import { applyScript, enableBridgeFiltering, listTable, removeTable } from '../src/enforce/nft/apply.js';
 import { createLab, labUnavailable, type Lab } from '../test/e2e/lab-netns.js';
 import { seededRandom } from './random.js';
@@ -79,14 +79,14 @@ function ms(from: bigint): number {
   return Number(process.hrtime.bigint() - from) / 1e6;
 }
 
-function build(variant: number, applications: string[] = []): { text: string; compileMs: number; rulesetMs: number; stats: ReturnType<typeof compileRuleset>['stats']; policy: Policy; inventory: Inventory } {
+function build(variant: number, applications: string[] = []): { text: string; compileMs: number; rulesetMs: number; stats: ReturnType<typeof compileRuleset>['stats']; policy: Policy; inventory: Inventory; udp: UdpDestination[] } {
   const { policy, inventory } = buildPolicy(variant, applications);
   let t = process.hrtime.bigint();
   const compiled = compile(policy, inventory, { now: () => NOW });
   const compileMs = ms(t);
   t = process.hrtime.bigint();
   const ruleset = compileRuleset(policy, inventory, compiled, { now: NOW, logGroup: 0, logPerSecond: 20, ...(applications.length > 0 ? { proxy: { port: PROXY_PORT } } : {}) });
-  return { text: ruleset.text, compileMs, rulesetMs: ms(t), stats: ruleset.stats, policy, inventory };
+  return { text: ruleset.text, compileMs, rulesetMs: ms(t), stats: ruleset.stats, policy, inventory, udp: ruleset.udpDestinations };
 }
 
 async function startRedis(lab: Lab): Promise<void> {
@@ -186,7 +186,7 @@ async function main(): Promise<void> {
     // The same two connections when their rule names applications: redirected to the L7 proxy,
     // identified, decided and spliced by it (Node), against no table.
     const l7 = build(-1, ['redis', 'http']);
-    const proxy = await startProxyHost({ port: PROXY_PORT, netns: lab.node.namespace, input: { policy: l7.policy, inventory: l7.inventory }, onDecision: () => undefined, say: (m) => console.log(`proxy: ${m}`) });
+    const proxy = await startProxyHost({ port: PROXY_PORT, netns: lab.node.namespace, input: { policy: l7.policy, inventory: l7.inventory, udp: l7.udp }, onDecision: () => undefined, say: (m) => console.log(`proxy: ${m}`) });
     const through: Record<string, number[]> = { keep: [], fresh: [], http: [] };
     try {
       await applyScript(l7.text, target);

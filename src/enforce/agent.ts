@@ -11,12 +11,10 @@ import { compile } from '../policy/compile.js';
 import { formatDiagnostic, hasErrors } from '../policy/diagnostics.js';
 import { loadPolicy } from '../policy/document/load.js';
 import { applyScript, enableBridgeFiltering, removeTable, type NftTarget } from './nft/apply.js';
-import { compileRuleset, DEFAULT_LOG_GROUP, DEFAULT_LOG_PER_SECOND, type Ruleset } from './nft/ruleset.js';
+import { compileRuleset, DEFAULT_LOG_GROUP, DEFAULT_LOG_PER_SECOND, DEFAULT_UDP_LISTEN, type Ruleset } from './nft/ruleset.js';
 import { startWatchdog, type Watchdog } from './nft/watchdog.js';
 import { violationOfDecision, watchViolations, type Violation, type ViolationSource } from './violations.js';
 import { startProxyHost, type ProxyHost, type ProxyInput } from './proxy/host.js';
-import type { Policy } from '../model/policy.js';
-import type { Inventory } from '../model/workload.js';
 
 export type FailMode = 'open' | 'closed';
 
@@ -57,7 +55,7 @@ export interface Built {
  * Reads and compiles the files into the node's ruleset. A policy or inventory with errors is
  * never compiled: InvalidInput lists every problem.
  */
-export async function buildRuleset(opts: Pick<AgentOptions, 'policyPaths' | 'inventoryPath' | 'node' | 'l7Proxy'>, now = Date.now()): Promise<Built> {
+export async function buildRuleset(opts: Pick<AgentOptions, 'policyPaths' | 'inventoryPath' | 'node' | 'l7Proxy'>, now = Date.now(), inForce?: Built): Promise<Built> {
   const [{ policy, diagnostics }, inv] = await Promise.all([loadPolicy(opts.policyPaths), loadInventory(opts.inventoryPath)]);
   const all = [...diagnostics, ...inv.diagnostics];
   if (hasErrors(all)) throw new InvalidInput(all.filter((d) => d.severity === 'error').map(formatDiagnostic));
@@ -67,9 +65,9 @@ export async function buildRuleset(opts: Pick<AgentOptions, 'policyPaths' | 'inv
     now,
     logGroup: DEFAULT_LOG_GROUP,
     logPerSecond: DEFAULT_LOG_PER_SECOND,
-    ...(opts.l7Proxy !== undefined ? { proxy: opts.l7Proxy } : {}),
+    ...(opts.l7Proxy !== undefined ? { proxy: { port: opts.l7Proxy.port, udp: { ...DEFAULT_UDP_LISTEN, keep: inForce?.input.udp ?? [] } } } : {}),
   });
-  const input: { policy: Policy; inventory: Inventory } = { policy, inventory: inv.inventory };
+  const input: ProxyInput = { policy, inventory: inv.inventory, udp: ruleset.udpDestinations };
   return { ruleset, index: new AddressIndex(inv.inventory), input };
 }
 
@@ -166,8 +164,18 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   const reloadOnce = async (): Promise<void> => {
     const t0 = Date.now();
     try {
-      const next = await buildRuleset(opts);
-      await applyScript(next.ruleset.text, target);
+      const next = await buildRuleset(opts, Date.now(), current);
+      // The proxy listens for the new UDP destinations (and still the old ones, whose ports no new
+      // destination takes) before the new table sends datagrams there; after the switch only the
+      // new ones stay.
+      const both = [...current.input.udp, ...next.input.udp.filter((d) => !current.input.udp.some((c) => c.listen === d.listen))];
+      try {
+        await proxy?.update({ ...next.input, udp: both });
+        await applyScript(next.ruleset.text, target);
+      } catch (err) {
+        await proxy?.update(current.input).catch(() => undefined);
+        throw err;
+      }
       current = next;
       await proxy?.update(next.input);
       sayNotes(next.ruleset, opts.say);

@@ -88,7 +88,7 @@ export function violationOfDecision(d: ProxyDecision): Violation | undefined {
   const end = (e: ProxyDecision['client']): ViolationEndpoint => (e.workload === undefined ? { ip: e.ip, port: e.port } : { ip: e.ip, port: e.port, workload: e.workload });
   const v: Violation = {
     time: new Date(d.at).toISOString(),
-    protocol: 'tcp',
+    protocol: d.ipProto,
     client: end(d.client),
     server: end(d.server),
     ruleId: d.verdict.ruleId,

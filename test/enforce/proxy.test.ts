@@ -7,6 +7,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import net, { type AddressInfo, type Socket } from 'node:net';
+import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { compile } from '../../src/policy/compile.js';
 import { AddressIndex } from '../../src/inventory/attribute.js';
@@ -315,4 +316,65 @@ test('a large exchange is spliced intact both ways, half-close included', async 
   assert.equal(got.data.length, expected.length);
   assert.ok(got.data === expected, 'the echoed bytes differ');
   assert.equal((await px.next()).action, 'allow');
+});
+
+/** A DNS query for `name` (A, recursion desired). */
+function dnsQuery(id: number, name: string): Buffer {
+  const labels = name.split('.').map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)]));
+  return Buffer.concat([Buffer.from([id >> 8, id & 0xff, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]), ...labels, Buffer.from([0, 0, 1, 0, 1])]);
+}
+
+test('UDP: datagrams to a proxied destination are identified per client, relayed when allowed and dropped when not', async () => {
+  // The "server": answers every datagram with itself, QR bit set (a DNS response to a DNS query).
+  const server = dgram.createSocket('udp4');
+  server.on('message', (m, r) => {
+    const reply = Buffer.from(m);
+    if (reply.length > 2) reply[2] = (reply[2] as number) | 0x80;
+    server.send(reply, r.port, r.address);
+  });
+  await new Promise<void>((resolve) => server.bind(0, SERVER, resolve));
+  closers.push(() => void server.close());
+  const serverPort = server.address().port;
+  const p = policy(groups, [rule('web-db-dns', 'web', 'db', { ports: [{ proto: 'udp', first: serverPort, last: serverPort }], applications: ['dns'] })]);
+  const decisions: ProxyDecision[] = [];
+  const proxy = new L7Proxy({ policy: proxyPolicy(compile(p, inv), new AddressIndex(inv)), onDecision: (d) => decisions.push(d), destinationOf: () => undefined });
+  await proxy.listen(0, '127.0.0.1');
+  closers.push(() => proxy.close());
+  const probe = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => probe.bind(0, '127.0.0.1', resolve));
+  const listen = probe.address().port;
+  probe.close();
+  await proxy.setUdpDestinations([{ ip: SERVER, port: serverPort, listen }]);
+
+  const ask = async (from: string, payload: Buffer): Promise<Buffer | undefined> => {
+    const c = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => c.bind(0, from, resolve));
+    const answer = new Promise<Buffer | undefined>((resolve) => {
+      const timer = setTimeout(() => resolve(undefined), 500);
+      c.once('message', (m) => {
+        clearTimeout(timer);
+        resolve(m);
+      });
+    });
+    c.send(payload, listen, '127.0.0.1');
+    const got = await answer;
+    c.close();
+    return got;
+  };
+  const reply = await ask(CLIENT, dnsQuery(0x1234, 'db.shop.svc.cluster.local'));
+  assert.ok(reply !== undefined && reply.readUInt16BE(0) === 0x1234 && ((reply[2] as number) & 0x80) !== 0, 'the DNS answer came back');
+  assert.deepEqual(decisions.map((d) => [d.ipProto, d.action, d.app, d.client.workload]), [['udp', 'allow', 'dns', 'shop/web']]);
+
+  const refused = await ask(ATTACKER, dnsQuery(0x4321, 'db.shop.svc.cluster.local'));
+  assert.equal(refused, undefined, 'no rule allows the attacker: nothing comes back');
+  const garbage = await ask(CLIENT, Buffer.from('not dns at all, just text\n'));
+  assert.equal(garbage, undefined, 'another application on the DNS port is dropped');
+  // Some UDP probes wait for a second datagram: the session is decided at the latest after pendingMs.
+  for (let i = 0; i < 60 && decisions.length < 3; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(decisions.slice(1).map((d) => [d.action, d.client.workload]), [['block', 'shop/attacker'], ['block', 'shop/web']]);
+  assert.notEqual(decisions[2]?.app, 'dns');
+  assert.equal(decisions[2]?.evidence.c2s.toString(), 'not dns at all, just text\n');
+  assert.equal(proxy.udpStats().blocked, 2);
+  await proxy.setUdpDestinations([]);
+  assert.equal(proxy.udpStats().sessions, 0, 'sessions go with their destination');
 });

@@ -192,7 +192,7 @@ test('with the L7 proxy, new TCP connections whose first matching rule names app
   const r = ruleset(p, shop, { proxy: { port: 15001 } });
   assert.match(r.text, /chain l7 \{\n    type nat hook prerouting priority dstnat; policy accept;/);
   const l7 = natChain(r, 'l7');
-  assert.equal(l7[0], 'meta l4proto != tcp accept');
+  assert.equal(l7[0], 'meta l4proto != { tcp, udp } accept');
   assert.equal(l7[1], 'meta l4proto . th dport vmap { tcp . 5432 : goto n_tcp_5432 }');
   const port = natChain(r, 'n_tcp_5432');
   // The app-less rule before the redirecting ones stops the walk without a redirect; the rule
@@ -209,11 +209,25 @@ test('with the L7 proxy, new TCP connections whose first matching rule names app
   assert.equal(r.notes.some((n) => n.startsWith('rule api-db:')), false);
 });
 
-test('with the L7 proxy, rules naming applications over UDP only stay as without it, and a policy with no such rule gets no nat chain', () => {
-  const p = policy(groups({ db: 'protect' }), [rule('dns', 'api', 'db', { ports: [{ proto: 'udp', first: 53, last: 53 }], applications: ['dns'] })]);
+test('with the L7 proxy, UDP destinations a rule names one by one each get a listening port of the proxy', () => {
+  const p = policy(groups({ db: 'protect' }), [
+    rule('dns', 'api', 'db', { ports: [{ proto: 'udp', first: 53, last: 53 }], applications: ['dns'] }),
+    rule('ntp', 'api', 'db', { ports: [{ proto: 'udp', first: 123, last: 123 }], applications: ['ntp'] }),
+  ]);
+  const r = ruleset(p, shop, { proxy: { port: 15001, udp: { first: 20000, count: 8 } } });
+  assert.deepEqual(r.udpDestinations, [{ ip: '10.0.0.3', port: 53, listen: 20000 }, { ip: '10.0.0.3', port: 123, listen: 20001 }]);
+  assert.match(r.text, /map l7udp_v4 \{ type ipv4_addr \. inet_service : inet_service; .*elements = \{ 10\.0\.0\.3 \. 53 : 20000, 10\.0\.0\.3 \. 123 : 20001 \} \}/);
+  assert.equal(natChain(r, 'l7')[0], 'meta l4proto != { tcp, udp } accept');
+  assert.ok(natChain(r, 'n_udp_53').some((l) => /ip daddr @protect_v4 udp dport \{ 53 \} counter name "l7" redirect to : ip daddr \. udp dport map @l7udp_v4$/.test(l)));
+  assert.equal(r.notes.some((n) => n.startsWith('rule dns:')), false);
+});
+
+test('with the L7 proxy, rules naming applications over UDP to destinations that cannot be listed stay as without it, and a policy with no such rule gets no nat chain', () => {
+  const p = policy(groups({ db: 'protect' }), [rule('dns', 'api', 'any', { ports: [{ proto: 'udp', first: 53, last: 53 }], applications: ['dns'] })]);
   const r = ruleset(p, shop, { proxy: { port: 15001 } });
   assert.equal(r.text.includes('chain l7'), false);
-  assert.ok(r.notes.some((n) => n.startsWith('rule dns:') && n.includes('TCP only')));
+  assert.deepEqual(r.udpDestinations, []);
+  assert.ok(r.notes.some((n) => n.startsWith('rule dns:') && n.includes('one by one')));
   const plain = ruleset(policy(groups({ db: 'protect' }), [rule('api-db', 'api', 'db', { ports: [tcp(5432)] })]), shop, { proxy: { port: 15001 } });
   assert.equal(plain.text.includes('chain l7'), false);
   assert.equal(plain.text.includes('redirect'), false);
@@ -293,4 +307,18 @@ test('within a port, new connections are dispatched by server address to the rul
   // Addresses no workload or node holds walk every rule of the port, in decision order.
   assert.deepEqual(ids('p_tcp_80'), ['any-db', 'web-api']);
   assert.equal(lines.at(-1), 'goto defaults');
+});
+
+test('UDP destinations in force keep their proxy ports across a change, and new ones never take a port in force', () => {
+  const dns = rule('dns', 'api', 'db', { ports: [{ proto: 'udp', first: 53, last: 53 }], applications: ['dns'] });
+  const ntp = rule('ntp', 'api', 'db', { ports: [{ proto: 'udp', first: 123, last: 123 }], applications: ['ntp'] });
+  const range = { first: 20000, count: 8 };
+  const before = ruleset(policy(groups({ db: 'protect' }), [dns]), shop, { proxy: { port: 15001, udp: range } });
+  assert.deepEqual(before.udpDestinations, [{ ip: '10.0.0.3', port: 53, listen: 20000 }]);
+  // ntp sorts before dns now (priority), yet dns keeps 20000 and ntp takes the next free port.
+  const after = ruleset(policy(groups({ db: 'protect' }), [dns, { ...ntp, priority: 5 }]), shop, { proxy: { port: 15001, udp: { ...range, keep: before.udpDestinations } } });
+  assert.deepEqual(after.udpDestinations, [{ ip: '10.0.0.3', port: 123, listen: 20001 }, { ip: '10.0.0.3', port: 53, listen: 20000 }]);
+  const full = ruleset(policy(groups({ db: 'protect' }), [dns, ntp]), shop, { proxy: { port: 15001, udp: { first: 20000, count: 1 } } });
+  assert.equal(full.udpDestinations.length, 1);
+  assert.ok(full.notes.some((n) => n.includes('UDP listening ports are all taken')));
 });

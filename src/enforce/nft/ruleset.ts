@@ -53,7 +53,28 @@ export interface RulesetOptions {
    * The local port of the L7 proxy: new TCP connections that need layer 7 to be decided where a
    * side is in protect are redirected there. Absent: no redirection (see the header).
    */
-  proxy?: { port: number };
+  proxy?: { port: number; udp?: UdpListenRange };
+}
+
+/** Local ports the L7 proxy may listen on for UDP, one per proxied destination. */
+export interface UdpListenRange {
+  first: number;
+  count: number;
+  /**
+   * The destinations of the table in force: they keep their ports, and their ports are not given
+   * to new destinations, so a datagram never reaches the proxy port of another destination while
+   * the tables are swapped.
+   */
+  keep?: readonly UdpDestination[];
+}
+
+export const DEFAULT_UDP_LISTEN: UdpListenRange = { first: 15100, count: 1024 };
+
+/** A UDP destination the proxy stands in for: datagrams to ip:port arrive on its port `listen`. */
+export interface UdpDestination {
+  ip: string;
+  port: number;
+  listen: number;
 }
 
 export const DEFAULT_LOG_GROUP = 0;
@@ -68,6 +89,8 @@ export interface Ruleset {
   tags: ReadonlyMap<string, string>;
   /** Rules in force at L3/L4, rules left out and why: what an operator must know. */
   notes: string[];
+  /** UDP destinations redirected to the L7 proxy, each to its own listening port. */
+  udpDestinations: UdpDestination[];
   stats: { rules: number; nftRules: number; sets: number; elements: number; localWorkloads: number; redirectingRules: number };
 }
 
@@ -289,6 +312,35 @@ export function compileRuleset(policy: Policy, inventory: Inventory, compiled: C
   const placed: Placed[] = [];
   const chains: string[] = [];
   const proxy = opts.proxy;
+  const points = { 4: knownPoints(known.v4), 6: knownPoints(known.v6) } as const;
+  // UDP destinations of the proxy, in the order they were first claimed, and their listening ports.
+  const udpRange = proxy?.udp ?? DEFAULT_UDP_LISTEN;
+  const udpListen = new Map<string, UdpDestination & { family: Family }>();
+  let udpFull = false;
+  const kept = new Map((udpRange.keep ?? []).filter((d) => d.listen >= udpRange.first && d.listen < udpRange.first + udpRange.count).map((d) => [`${d.ip}|${d.port}`, d.listen]));
+  const taken = new Set(kept.values());
+  let nextFree = udpRange.first;
+  const freePort = (): number | undefined => {
+    while (nextFree < udpRange.first + udpRange.count && taken.has(nextFree)) nextFree++;
+    return nextFree < udpRange.first + udpRange.count ? nextFree : undefined;
+  };
+  const claimUdp = (targets: { family: Family; ip: string }[], ports: number[]): boolean => {
+    const wanted = targets.flatMap((t) => ports.map((port) => ({ ...t, port, key: `${t.ip}|${port}` }))).filter((d) => !udpListen.has(d.key));
+    const fresh = wanted.filter((d) => !kept.has(d.key)).length;
+    let free = 0;
+    for (let p = udpRange.first; p < udpRange.first + udpRange.count && free < fresh; p++) if (!taken.has(p)) free++;
+    if (free < fresh) {
+      if (!udpFull) notes.push(`the L7 proxy's ${udpRange.count} UDP listening ports are all taken: later rules naming applications over UDP are not proxied`);
+      udpFull = true;
+      return false;
+    }
+    for (const d of wanted) {
+      const listen = kept.get(d.key) ?? (freePort() as number);
+      taken.add(listen);
+      udpListen.set(d.key, { ip: d.ip, port: d.port, listen, family: d.family });
+    }
+    return true;
+  };
   let inForce = 0;
   let redirecting = 0;
   let chainRules = 0;
@@ -318,15 +370,21 @@ export function compileRuleset(policy: Policy, inventory: Inventory, compiled: C
     const named = rule.applications.length > 0 && !rule.applications.includes('any');
     const apps = rule.applications.join(', ');
     const tcpPorts = named ? tcpMatches(rule.ports) : [];
-    const redirects = named && proxy !== undefined && tcpPorts.length > 0;
-    if (named && !redirects) {
-      const why = proxy === undefined ? 'the L7 proxy is off' : 'the L7 proxy takes TCP only';
-      notes.push(rule.action === 'deny'
-        ? `rule ${rule.id}: names applications (${apps}); ${why}, so this deny is reported by the tap and never blocks`
-        : `rule ${rule.id}: names applications (${apps}); ${why}, so it allows only where no side is in protect`);
-    }
     const clients = sideOf(rule.from);
     const servers = sideOf(rule.to);
+    // UDP has no original destination to read: each destination gets its own listening port,
+    // so only rules whose servers and UDP ports can be listed one by one are proxied.
+    const udpPorts = named && proxy !== undefined ? udpPortList(rule.ports) : undefined;
+    const udpTargets = udpPorts === undefined ? undefined : enumerableServers(servers, points);
+    const udpListed = udpPorts !== undefined && udpTargets !== undefined && udpPorts.length > 0 && udpTargets.length > 0 && claimUdp(udpTargets, udpPorts);
+    const redirects = named && proxy !== undefined && (tcpPorts.length > 0 || udpListed);
+    const udpOnly = named && admitsUdp(rule.ports);
+    if (named && (!redirects || (udpOnly && !udpListed))) {
+      const why = proxy === undefined ? 'the L7 proxy is off' : redirects ? 'its UDP destinations cannot be listed one by one (any address, address ranges or port ranges), so the L7 proxy takes only its TCP' : 'the L7 proxy takes TCP, and UDP only to destinations it can list one by one';
+      notes.push(rule.action === 'deny'
+        ? `rule ${rule.id}: names applications (${apps}); ${why}; elsewhere this deny is reported by the tap and never blocks`
+        : `rule ${rule.id}: names applications (${apps}); ${why}; elsewhere it allows only where no side is in protect`);
+    }
     const ports = portMatches(rule.ports);
     const counter = `r${n}`;
     const tag = SAFE_TAG.test(rule.id) ? rule.id : counter;
@@ -359,6 +417,10 @@ export function compileRuleset(policy: Policy, inventory: Inventory, compiled: C
             for (const t of tcpPorts) {
               for (const dir of ['saddr', 'daddr']) natLines.push(`${addr}${ipKeyword(f)} ${dir} @${setName(protect, f)} ${t}counter name "l7" redirect to :${(proxy as { port: number }).port}`);
             }
+            if (udpListed && s.kind === 'set' && familySpans(s.set, f).length > 0) {
+              const list = `udp dport { ${(udpPorts as number[]).join(', ')} } `;
+              for (const dir of ['saddr', 'daddr']) natLines.push(`${addr}${ipKeyword(f)} ${dir} @${setName(protect, f)} ${list}counter name "l7" redirect to : ${ipKeyword(f)} daddr . udp dport map @l7udp_v${f}`);
+            }
           }
         }
       }
@@ -381,7 +443,6 @@ export function compileRuleset(policy: Policy, inventory: Inventory, compiled: C
   chainRules += defaults.length;
   chains.push(chain('defaults', undefined, defaults));
 
-  const points = { 4: knownPoints(known.v4), 6: knownPoints(known.v6) } as const;
   const forward = ['ct state established,related accept'];
   const filter = dispatch(placed, points, { prefix: 'p', linesOf: (r) => r.lines, end: 'goto defaults', endChain: 'defaults' });
   forward.push(...filter.lines);
@@ -396,10 +457,10 @@ export function compileRuleset(policy: Policy, inventory: Inventory, compiled: C
       prefix: 'n',
       linesOf: (r) => r.natLines,
       end: 'accept',
-      proto: 'tcp',
+      protos: ['tcp', 'udp'],
       truncate: (r) => r.redirects,
     });
-    const prerouting = ['meta l4proto != tcp accept', ...nat.lines];
+    const prerouting = ['meta l4proto != { tcp, udp } accept', ...nat.lines];
     hooked.push(chain('l7', 'type nat hook prerouting priority dstnat; policy accept;', prerouting));
     chains.push(...nat.chains);
     natRules = prerouting.length + nat.chainRules;
@@ -408,6 +469,13 @@ export function compileRuleset(policy: Policy, inventory: Inventory, compiled: C
   if (redirecting > 0) counters.set('l7', 'l7');
   const counterDecls = [...counters].map(([name, id]) => `  counter ${name} { comment ${quote(id === 'default' ? 'default verdicts' : id === 'l7' ? 'new connections redirected to the L7 proxy' : `rule ${id}`)} }`);
   const setDecls = sets.flatMap((s) => [renderSet(s, 4), renderSet(s, 6)]);
+  const udpDestinations = [...udpListen.values()];
+  for (const f of [4, 6] as const) {
+    const mine = udpDestinations.filter((d) => d.family === f);
+    if (mine.length === 0) continue;
+    const type = f === 4 ? 'ipv4_addr' : 'ipv6_addr';
+    setDecls.push(`  map l7udp_v${f} { type ${type} . inet_service : inet_service; comment "UDP destinations of the L7 proxy: its port for each"; elements = { ${mine.map((d) => `${d.ip} . ${d.port} : ${d.listen}`).join(', ')} } }`);
+  }
   const body = [
     ...counterDecls,
     ...setDecls,
@@ -418,7 +486,7 @@ export function compileRuleset(policy: Policy, inventory: Inventory, compiled: C
   // whole file as one transaction, so the old table stays in force until the new one is complete.
   const text = [`table ${TABLE_FAMILY} ${TABLE_NAME}`, `delete table ${TABLE_FAMILY} ${TABLE_NAME}`, `table ${TABLE_FAMILY} ${TABLE_NAME} {`, ...body, '}', ''].join('\n');
   const elements = sets.reduce((n, s) => n + s.v4.length + s.v6.length, 0);
-  return { text, counters, tags, notes, stats: { rules: inForce, nftRules: forward.length + chainRules + natRules, sets: setDecls.length, elements, localWorkloads: local.size, redirectingRules: redirecting } };
+  return { text, counters, tags, notes, udpDestinations: udpDestinations.map(({ ip, port, listen }) => ({ ip, port, listen })), stats: { rules: inForce, nftRules: forward.length + chainRules + natRules, sets: setDecls.length, elements, localWorkloads: local.size, redirectingRules: redirecting } };
 }
 
 /** Every single address the spans of the known set hold, ascending (workload and node addresses). */
@@ -488,8 +556,8 @@ interface DispatchOptions {
   end: string;
   /** Name of the chain `end` jumps to, used directly in the address maps; absent: `end` is a verdict. */
   endChain?: string;
-  /** Only ports of this protocol are dispatched. */
-  proto?: string;
+  /** Only ports of these protocols are dispatched. */
+  protos?: string[];
   /** A port's walk ends after the last rule for which this holds; rules after it are left out. */
   truncate?: (r: Placed) => boolean;
 }
@@ -515,7 +583,7 @@ function dispatch(placed: Placed[], points: { 4: bigint[]; 6: bigint[] }, o: Dis
   };
   const endVerdict = o.endChain === undefined ? o.end : `goto ${o.endChain}`;
   const name = (key: string): string => `${o.prefix}_${key.replace('/', '_')}`;
-  const keys = [...new Set(placed.flatMap((r) => r.keys ?? []))].filter((k) => o.proto === undefined || k.startsWith(`${o.proto}/`));
+  const keys = [...new Set(placed.flatMap((r) => r.keys ?? []))].filter((k) => o.protos === undefined || o.protos.includes(k.split('/')[0] as string));
   const top: string[] = [];
   const portVerdicts: string[] = [];
   const targets = (servers: SideMatch[], f: Family): number[] => {
@@ -564,6 +632,48 @@ function dispatch(placed: Placed[], points: { 4: bigint[]; 6: bigint[] }, o: Dis
   if (portVerdicts.length > 0) top.push(`meta l4proto . th dport vmap { ${portVerdicts.join(', ')} }`);
   top.push(...cut(placed.filter((r) => r.keys === undefined)).flatMap(o.linesOf), o.end);
   return { lines: top, chains, chainRules };
+}
+
+/** Widest list of UDP ports a rule may name and still be proxied port by port. */
+const MAX_UDP_PORTS = 16;
+/** Most server addresses a rule may have and still be proxied over UDP address by address. */
+const MAX_UDP_SERVERS = 256;
+
+/** The rule's UDP ports one by one; undefined when it admits every UDP port or too many to list. */
+function udpPortList(ports: PortRange[]): number[] | undefined {
+  if (ports.length === 0 || ports.some((p) => p.proto === 'any')) return undefined;
+  const out = new Set<number>();
+  for (const p of ports) {
+    if (p.proto !== 'udp') continue;
+    if (p.first === undefined) return undefined;
+    const last = p.last ?? p.first;
+    if (last - p.first + 1 > MAX_UDP_PORTS) return undefined;
+    for (let port = p.first; port <= last; port++) out.add(port);
+  }
+  return out.size > MAX_UDP_PORTS ? undefined : [...out].sort((a, b) => a - b);
+}
+
+function admitsUdp(ports: PortRange[]): boolean {
+  return ports.length === 0 || ports.some((p) => p.proto === 'any' || p.proto === 'udp');
+}
+
+/**
+ * The server addresses of a rule one by one, when they are workload or node addresses (the known
+ * points); undefined when a side is any, external, or holds addresses beyond them (ranges).
+ */
+function enumerableServers(servers: SideMatch[], points: { 4: bigint[]; 6: bigint[] }): { family: Family; ip: string }[] | undefined {
+  const out: { family: Family; ip: string }[] = [];
+  for (const side of servers) {
+    if (side.kind !== 'set') return undefined;
+    for (const f of [4, 6] as const) {
+      const spans = familySpans(side.set, f);
+      const held = pointsIn(spans, points[f]);
+      const size = spans.reduce((n, sp) => n + (sp.last - sp.first + 1n), 0n);
+      if (BigInt(held.length) !== size) return undefined;
+      for (const i of held) out.push({ family: f, ip: pointText(points[f][i] as bigint, f) });
+    }
+  }
+  return out.length > MAX_UDP_SERVERS ? undefined : out;
 }
 
 /** The TCP part of a rule's ports as nft matches; empty when the rule admits no TCP. */

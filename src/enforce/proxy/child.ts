@@ -46,9 +46,12 @@ process.on('message', (m: ToChild) => {
           },
           say: (line) => send({ type: 'say', line }),
         });
-        send({ type: 'ready', port: await proxy.listen(m.port) });
+        const port = await proxy.listen(m.port);
+        await proxy.setUdpDestinations(m.input.udp);
+        send({ type: 'ready', port });
       } else if (m.type === 'update') {
         proxy?.setPolicy(policyOf(m.input));
+        await proxy?.setUdpDestinations(m.input.udp);
         send({ type: 'done', id: m.id });
       } else if (m.type === 'stats') {
         send(proxy === undefined ? { type: 'done', id: m.id } : { type: 'done', id: m.id, stats: proxy.stats() });

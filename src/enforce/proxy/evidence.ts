@@ -1,7 +1,8 @@
 // A proxy decision's evidence as packets: the first bytes each direction sent before the decision,
-// written as raw IP/TCP frames between the real endpoints, so an event's sample opens in any pcap
-// tool like a capture of the connection. The proxy saw a byte stream, not packets: one frame per
-// direction, sequence numbers relative to the start of each stream, checksums computed.
+// written as raw IP/TCP (or UDP) frames between the real endpoints, so an event's sample opens in
+// any pcap tool like a capture of the connection. Over TCP the proxy saw a byte stream, not
+// packets: one frame per direction, sequence numbers relative to the start of each stream;
+// over UDP the first datagrams as one. Checksums computed.
 
 import type { PacketSample, SampleFrame } from '../../events/index.js';
 import { SAMPLE_LIMITS } from '../../events/index.js';
@@ -40,33 +41,56 @@ function addressBytes(ip: string): Buffer | undefined {
   return b;
 }
 
-/** One IPv4 or IPv6 packet carrying `payload` from src to dst; undefined for addresses that do not parse. */
-export function tcpFrame(src: { ip: string; port: number }, dst: { ip: string; port: number }, seq: number, ack: number, payload: Buffer): Buffer | undefined {
-  const s = addressBytes(src.ip);
-  const d = addressBytes(dst.ip);
+type End = { ip: string; port: number };
+
+/** An IP packet of `l4Length` transport bytes after the header; undefined for addresses that do not parse. */
+function ipPacket(src: string, dst: string, proto: number, l4Length: number): { frame: Buffer; at: number; pseudo: number } | undefined {
+  const s = addressBytes(src);
+  const d = addressBytes(dst);
   if (s === undefined || d === undefined || s.length !== d.length) return undefined;
   const v4 = s.length === 4;
   const ipHeader = v4 ? 20 : 40;
-  const frame = Buffer.alloc(ipHeader + TCP_HEADER + payload.length);
-  const tcpLength = TCP_HEADER + payload.length;
+  const frame = Buffer.alloc(ipHeader + l4Length);
   if (v4) {
     frame[0] = 0x45;
     frame.writeUInt16BE(frame.length, 2);
     frame.writeUInt16BE(0x4000, 6); // don't fragment
     frame[8] = 64;
-    frame[9] = 6;
+    frame[9] = proto;
     s.copy(frame, 12);
     d.copy(frame, 16);
     frame.writeUInt16BE(fold(sum16(frame, 0, 20)), 10);
   } else {
     frame.writeUInt32BE(0x60000000, 0);
-    frame.writeUInt16BE(tcpLength, 4);
-    frame[6] = 6;
+    frame.writeUInt16BE(l4Length, 4);
+    frame[6] = proto;
     frame[7] = 64;
     s.copy(frame, 8);
     d.copy(frame, 24);
   }
-  const t = ipHeader;
+  // The transport checksum covers a pseudo-header of addresses, protocol and length.
+  return { frame, at: ipHeader, pseudo: sum16(s, 0, s.length) + sum16(d, 0, d.length) + proto + l4Length };
+}
+
+/** One UDP datagram from src to dst as an IPv4 or IPv6 packet. */
+export function udpFrame(src: End, dst: End, payload: Buffer): Buffer | undefined {
+  const p = ipPacket(src.ip, dst.ip, 17, 8 + payload.length);
+  if (p === undefined) return undefined;
+  const { frame, at: u } = p;
+  frame.writeUInt16BE(src.port, u);
+  frame.writeUInt16BE(dst.port, u + 2);
+  frame.writeUInt16BE(8 + payload.length, u + 4);
+  payload.copy(frame, u + 8);
+  frame.writeUInt16BE(fold(sum16(frame, u, frame.length, p.pseudo)) || 0xffff, u + 6);
+  return frame;
+}
+
+/** One TCP segment (PSH|ACK) carrying `payload` from src to dst as an IPv4 or IPv6 packet. */
+export function tcpFrame(src: End, dst: End, seq: number, ack: number, payload: Buffer): Buffer | undefined {
+  const p = ipPacket(src.ip, dst.ip, 6, TCP_HEADER + payload.length);
+  if (p === undefined) return undefined;
+  const frame = p.frame;
+  const t = p.at;
   frame.writeUInt16BE(src.port, t);
   frame.writeUInt16BE(dst.port, t + 2);
   frame.writeUInt32BE(seq >>> 0, t + 4);
@@ -75,10 +99,7 @@ export function tcpFrame(src: { ip: string; port: number }, dst: { ip: string; p
   frame[t + 13] = PSH_ACK;
   frame.writeUInt16BE(0xffff, t + 14);
   payload.copy(frame, t + TCP_HEADER);
-  // Checksum over the pseudo-header (addresses, protocol, length) and the segment.
-  let acc = sum16(s, 0, s.length) + sum16(d, 0, d.length) + 6 + tcpLength;
-  acc = sum16(frame, t, frame.length, acc);
-  frame.writeUInt16BE(fold(acc), t + 16);
+  frame.writeUInt16BE(fold(sum16(frame, t, frame.length, p.pseudo)), t + 16);
   return frame;
 }
 
@@ -96,7 +117,7 @@ export function evidenceSample(d: ProxyDecision): PacketSample | undefined {
     if (s2c.length > 0) parts.push([d.server, d.client, s2c, 1, 1 + c2s.length]);
   }
   for (const [src, dst, payload, seq, ack] of parts) {
-    const frame = tcpFrame(src, dst, seq, ack, payload);
+    const frame = d.ipProto === 'udp' ? udpFrame(src, dst, payload) : tcpFrame(src, dst, seq, ack, payload);
     if (frame !== undefined) frames.push({ tsUs, origLen: frame.length, data: frame.toString('base64') });
   }
   return frames.length === 0 ? undefined : { linkType: LINKTYPE_RAW, frames };

@@ -13,6 +13,7 @@ import type { Inventory } from '../../model/workload.js';
 import { compile } from '../../policy/compile.js';
 import { checkOriginalDestination } from './original-dst.js';
 import { L7Proxy, proxyPolicy, type ProxyDecision, type ProxyStats } from './proxy.js';
+import type { UdpDestination } from '../nft/ruleset.js';
 
 /** The port the agent's proxy listens on unless told otherwise. */
 export const DEFAULT_PROXY_PORT = 15001;
@@ -20,6 +21,8 @@ export const DEFAULT_PROXY_PORT = 15001;
 export interface ProxyInput {
   policy: Policy;
   inventory: Inventory;
+  /** The UDP destinations the table redirects, each to its own port (Ruleset.udpDestinations). */
+  udp: UdpDestination[];
 }
 
 export interface ProxyHostOptions {
@@ -63,9 +66,18 @@ async function startHere(opts: ProxyHostOptions): Promise<ProxyHost> {
   checkOriginalDestination();
   const proxy = new L7Proxy({ policy: policyOf(opts.input), onDecision: opts.onDecision, say: opts.say });
   const port = await proxy.listen(opts.port);
+  try {
+    await proxy.setUdpDestinations(opts.input.udp);
+  } catch (err) {
+    await proxy.close();
+    throw err;
+  }
   return {
     port,
-    update: async (input) => proxy.setPolicy(policyOf(input)),
+    update: async (input) => {
+      proxy.setPolicy(policyOf(input));
+      await proxy.setUdpDestinations(input.udp);
+    },
     stats: async () => proxy.stats(),
     stop: () => proxy.close(),
     ended: new Promise<string>(() => undefined),

@@ -35,6 +35,8 @@ import { canonicalIp } from '../../model/address.js';
 import type { CompiledPolicy } from '../../policy/compile.js';
 import type { AddressIndex } from '../../inventory/attribute.js';
 import { originalDestination, type Destination } from './original-dst.js';
+import { UdpRelay, type UdpLimits, type UdpStats } from './udp.js';
+import type { UdpDestination } from '../nft/ruleset.js';
 
 /** What the proxy needs of the policy in force; swapped whole on a reload. */
 export interface ProxyPolicy {
@@ -90,8 +92,9 @@ export interface ProxyEndpoint extends Destination {
   workload?: string;
 }
 
-/** One connection the proxy decided. */
+/** One connection (TCP) or session of datagrams (UDP) the proxy decided. */
 export interface ProxyDecision {
+  ipProto: 'tcp' | 'udp';
   /** When the connection was accepted (milliseconds since the epoch). */
   at: number;
   /** Milliseconds from accept to the decision. */
@@ -136,6 +139,7 @@ export interface ProxyOptions {
   destinationOf?: (socket: Socket) => Destination | undefined;
   /** Clock (milliseconds since the epoch). */
   now?: () => number;
+  udpLimits?: Partial<UdpLimits>;
 }
 
 const C2S = 0;
@@ -157,6 +161,7 @@ export class L7Proxy {
   private readonly limits: ProxyLimits;
   private readonly server: Server;
   private readonly sessions = new Set<Session>();
+  private readonly udp: UdpRelay;
   private pending = 0;
   private readonly counts = { accepted: 0, notRedirected: 0, overflow: 0, allowed: 0, alerts: 0, blocked: 0, unidentified: 0, upstreamErrors: 0 };
 
@@ -165,6 +170,30 @@ export class L7Proxy {
     this.limits = { ...DEFAULT_PROXY_LIMITS, ...opts.limits };
     this.server = net.createServer({ allowHalfOpen: true, pauseOnConnect: false }, (socket) => this.accept(socket));
     this.server.on('error', (err) => opts.say?.(`L7 proxy: ${err.message}`));
+    this.udp = new UdpRelay(
+      {
+        policy: () => this.policy,
+        report: (d) => {
+          try {
+            opts.onDecision?.(d);
+          } catch (err) {
+            opts.say?.(`L7 proxy: reporting a decision failed: ${(err as Error).message}`);
+          }
+        },
+        now: () => this.now(),
+        say: (line) => opts.say?.(line),
+      },
+      opts.udpLimits,
+    );
+  }
+
+  /** The UDP destinations to stand in for (Ruleset.udpDestinations), each on its own port. */
+  setUdpDestinations(dests: readonly UdpDestination[]): Promise<void> {
+    return this.udp.setDestinations(dests);
+  }
+
+  udpStats(): UdpStats {
+    return this.udp.stats();
   }
 
   /** Listens on the port (0: any free one); resolves with the port. */
@@ -190,6 +219,7 @@ export class L7Proxy {
 
   /** Stops accepting and ends every connection. */
   close(): Promise<void> {
+    this.udp.close();
     for (const s of [...this.sessions]) s.abort();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
@@ -386,6 +416,7 @@ class Session {
     const limit = this.proxy.bounds.evidenceBytes;
     const evidence = (d: number): Buffer => Buffer.from(Buffer.concat(this.held[d] as Buffer[]).subarray(0, limit));
     this.proxy.decided({
+      ipProto: 'tcp',
       at: this.at,
       decidedAfterMs: this.proxy.now() - this.at,
       client: { ...this.clientEnd },
