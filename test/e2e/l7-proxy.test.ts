@@ -56,6 +56,12 @@ spec:
       to: db
       ports: tcp/${PORT.http}
       action: allow
+    - id: dns
+      from: [web, api]
+      to: db
+      ports: udp/53
+      applications: DNS
+      action: allow
 `;
 
 const INVENTORY = `workloads:
@@ -127,10 +133,14 @@ describe('the L7 proxy behind palisade agent', { skip, timeout: E2E_TIMEOUT_MS }
     lab = await createLab(LAB);
     const http = lab.spawn('db', process.execPath, ['-e', `require('node:http').createServer((q, s) => s.end('db says hello to ' + q.socket.remoteAddress + '\\n')).listen(${PORT.http}, '${LAB.hosts.db}', () => console.log('listening'))`]);
     const redis = lab.spawn('db', 'redis-server', ['--bind', LAB.hosts.db, '--port', String(PORT.redis), '--protected-mode', 'no', '--save', '', '--appendonly', 'no']);
-    for (const [name, child, ready] of [['http', http, 'listening'], ['redis-server', redis, 'Ready to accept connections']] as const) {
+    const dns = lab.spawn('db', 'dnsmasq', ['--keep-in-foreground', '--conf-file=/dev/null', '--no-resolv', '--no-hosts', `--listen-address=${LAB.hosts.db}`, '--bind-interfaces', '--port=53',
+      `--pid-file=${join(dir, 'dnsmasq.pid')}`, '--log-facility=-', `--host-record=orders.l7.local,${LAB.hosts.api}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    for (const [name, child, ready] of [['http', http, 'listening'], ['redis-server', redis, 'Ready to accept connections'], ['dnsmasq', dns, 'started']] as const) {
       let text = '';
-      child.stdout?.setEncoding('utf8');
-      for await (const chunk of child.stdout ?? []) {
+      // dnsmasq logs to stderr (--log-facility=-).
+      const out = name === 'dnsmasq' ? child.stderr : child.stdout;
+      out?.setEncoding('utf8');
+      for await (const chunk of out ?? []) {
         text += String(chunk);
         if (text.includes(ready)) break;
       }
@@ -166,7 +176,7 @@ describe('the L7 proxy behind palisade agent', { skip, timeout: E2E_TIMEOUT_MS }
   };
 
   test('the agent starts its proxy and says which rules redirect to it', () => {
-    assert.ok(agent?.messages.some((m) => /L7 proxy listening on port 15001; 2 rules naming applications redirect to it/.test(m)), said());
+    assert.ok(agent?.messages.some((m) => /L7 proxy listening on port 15001; 3 rules naming applications redirect to it/.test(m)), said());
   });
 
   test('HTTP from web to db goes through the proxy to the real server, which sees the node as the client', async () => {
@@ -203,6 +213,27 @@ describe('the L7 proxy behind palisade agent', { skip, timeout: E2E_TIMEOUT_MS }
     assert.equal(frame[0], 0x45, 'an IPv4 packet');
     assert.equal(frame.subarray(12, 16).join('.'), LAB.hosts.web, 'from the real client');
     assert.equal(frame.subarray(16, 20).join('.'), LAB.hosts.db, 'to the real server');
+  });
+
+  test('DNS over UDP to the protect pod goes through the proxy to the real dnsmasq', async () => {
+    const before = await counter();
+    const r = await lab.run('api', 'dig', ['+short', '+tries=1', '+time=2', `@${LAB.hosts.db}`, 'orders.l7.local', 'A']);
+    assert.equal(r.stdout.trim(), LAB.hosts.api, r.stderr);
+    assert.ok((await counter()) > before, 'the datagram was redirected');
+  });
+
+  test('another protocol on the DNS port is dropped by the proxy and reported with the datagram', async () => {
+    const started = Date.now();
+    const sent = await lab.run('web', process.execPath, ['-e',
+      `const s = require('node:dgram').createSocket('udp4'); s.on('message', () => { console.log('answered'); process.exit(0); });
+       s.send(Buffer.from('SSH-2.0-OpenSSH_9.2 over udp\\r\\n'), 53, '${LAB.hosts.db}'); setTimeout(() => { console.log('silent'); process.exit(0); }, 3000);`]);
+    assert.equal(sent.stdout.trim(), 'silent', sent.stderr);
+    const mine = (v: Violation): boolean => v.client.ip === LAB.hosts.web && v.server.port === 53 && Date.parse(v.time) >= started - 1000;
+    await within(3000, 'violation web → db:53 from the proxy', () => (agent as AgentRun).violations.some(mine), said);
+    const v = (agent as AgentRun).violations.find(mine) as Violation;
+    assert.deepEqual({ protocol: v.protocol, action: v.action, ruleId: v.ruleId, server: v.server.workload }, { protocol: 'udp', action: 'block', ruleId: 'default', server: 'l7/db' });
+    assert.notEqual(v.app, 'dns');
+    assert.ok(Buffer.from(v.sample?.frames[0]?.data ?? '', 'base64').includes(Buffer.from('SSH-2.0')), 'the sample holds the datagram');
   });
 
   test('a rule without applications is decided in the kernel: nothing is redirected', async () => {
