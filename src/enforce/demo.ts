@@ -52,10 +52,11 @@ export interface LearnedPolicy {
  * `dir`: learned.yaml as proposed, and protect.yaml, the one enforced.
  *
  * protect.yaml differs from the proposal only where enforcement needs it (enforce/nft/ruleset.ts):
- * rules naming applications over TCP keep them, and the agent's L7 proxy decides those
- * connections by what they speak; the L7 proxy takes TCP only, so a rule of UDP ports (DNS) keeps
- * its ports and lists the applications seen in a note; an fqdn group is resolved through the DNS
- * answers seen on the wire, so it also selects those addresses.
+ * rules naming applications keep them, and the agent's L7 proxy decides those connections by what
+ * they speak; over UDP the proxy takes only destinations it can list one by one, so a UDP rule to
+ * addresses outside the inventory keeps its ports and lists the applications seen in a note; an
+ * fqdn group is resolved through the DNS answers seen on the wire, so it also selects those
+ * addresses.
  */
 export async function learnFromLab(state: LabState, seconds: number, dir: string, signal?: AbortSignal): Promise<LearnedPolicy> {
   await mkdir(dir, { recursive: true });
@@ -117,16 +118,18 @@ function protectText(result: LearnResult): { text: string; protectedGroups: stri
     const resolved: Group = { ...group, selectors: [...group.selectors, ...pinned] };
     return { group: resolved, notes: [...notes, `addresses pinned as answered during learning: ${p.members.join(', ')}`] };
   });
+  // Over UDP the proxy stands in for destinations it can list one by one: workloads of a service.
+  const serviceGroups = new Set(proposal.groups.filter(({ peer }) => graph.peers.get(peer)?.kind === 'service').map(({ group }) => group.name));
   const rules = proposal.rules.map(({ rule, notes }) => {
     const tcp = rule.ports.length === 0 || rule.ports.some((p) => p.proto === 'tcp' || p.proto === 'any');
-    if (tcp || rule.applications.length === 0) return { rule, notes };
-    return { rule: { ...rule, applications: [] }, notes: [...notes, `applications seen: ${rule.applications.join(', ')} (enforced by ports: the L7 proxy takes TCP only)`] };
+    if (tcp || rule.applications.length === 0 || rule.to.every((g) => serviceGroups.has(g))) return { rule, notes };
+    return { rule: { ...rule, applications: [] }, notes: [...notes, `applications seen: ${rule.applications.join(', ')} (enforced by ports: over UDP the L7 proxy takes only destinations it can list)`] };
   });
   const header = [
     'Enforced by palisade demo: the learned policy with every service in protect.',
-    'Rules naming applications are decided by the L7 proxy from what each connection speaks (TCP);',
-    'rules over UDP by their ports; external names by the addresses DNS gave them while learning.',
-    'learned.yaml beside it is the proposal.',
+    'Rules naming applications are decided by the L7 proxy from what each connection speaks;',
+    'over UDP to addresses outside the inventory, by their ports; external names by the addresses',
+    'DNS gave them while learning. learned.yaml beside it is the proposal.',
   ];
   return { text: writePolicyText({ name: 'demo-protect', header, mode: 'discover', groups, rules }), protectedGroups };
 }
