@@ -118,7 +118,7 @@ function render(step: DemoStep): void {
       const s = step.summary;
       out();
       out(`  ${s.blocked}/${s.attempts} lateral attempts blocked; ${s.checkoutsOk}/${s.checkouts} checkouts succeeded; ${s.visitsOk}/${s.visits} customer visits answered 200`);
-      out(`  ${s.violations} kernel reports became ${s.events} events (${s.eventsFile})`);
+      out(`  ${s.violations} reports (kernel and L7 proxy) became ${s.events} events (${s.eventsFile})`);
       out(`  (the kernel logs at most ${DEFAULT_LOG_PER_SECOND} drops a second per rule, so a scan is sampled; every drop is still blocked)`);
       out(`  ${s.ok ? 'the application kept working while the attacks were blocked' : 'NOT AS EXPECTED: see above'}`);
       return;
