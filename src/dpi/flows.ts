@@ -33,6 +33,9 @@ class IsoClock {
   private minute = Number.NaN;
   /** `YYYY-MM-DDTHH:MM:` of `minute`. */
   private head = '';
+  /** `YYYY-MM-DDTHH:MM:SS.` of `second` (milliseconds since the epoch, whole seconds). */
+  private second = Number.NaN;
+  private secondHead = '';
   /** The last time formatted and its text: a one-packet session starts and ends at the same time. */
   private lastUs = Number.NaN;
   private lastText = '';
@@ -53,9 +56,12 @@ class IsoClock {
       this.head = new Date(minute * 60_000).toISOString().slice(0, -7);
       this.minute = minute;
     }
-    const inMinute = ms - minute * 60_000;
-    const second = Math.floor(inMinute / 1000);
-    return this.head + (SECONDS[second] as string) + (MILLIS_Z[inMinute - second * 1000] as string);
+    const second = Math.floor(ms / 1000);
+    if (second !== this.second) {
+      this.secondHead = this.head + (SECONDS[second - minute * 60] as string);
+      this.second = second;
+    }
+    return this.secondHead + (MILLIS_Z[ms - second * 1000] as string);
   }
 }
 

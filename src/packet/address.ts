@@ -3,7 +3,7 @@
 // once per session, never per packet.
 
 import { formatIpv4, formatIpv6 } from '../model/address.js';
-import { be32 } from './bytes.js';
+import { be16, be32 } from './bytes.js';
 
 /** Formats 4 or 16 address bytes as they appear in a header; anything else yields an empty string. */
 export function formatIp(bytes: Uint8Array): string {
@@ -13,24 +13,38 @@ export function formatIp(bytes: Uint8Array): string {
   return '';
 }
 
-/** IPv4 texts one session table keeps: bounded, because an adversary chooses the addresses. */
-const MAX_CACHED_V4 = 4096;
+/** Address texts one session table keeps per family: bounded, because an adversary chooses the addresses. */
+const MAX_CACHED = 4096;
 
 /**
  * Address text for new sessions. A capture's sessions share few addresses (a scan: one scanner,
- * thousands of sessions), so each IPv4 address is formatted once and its text shared.
+ * thousands of sessions), so each address is formatted once and its text shared. IPv6 is keyed
+ * by its eight 16-bit units as a string: much cheaper than formatting through a BigInt.
  */
 export class AddressText {
   private readonly v4 = new Map<number, string>();
+  private readonly v6 = new Map<string, string>();
 
   of(bytes: Buffer): string {
+    if (bytes.length === 16) return this.ofV6(bytes);
     if (bytes.length !== 4) return formatIp(bytes);
     const value = be32(bytes, 0);
     let text = this.v4.get(value);
     if (text === undefined) {
-      if (this.v4.size >= MAX_CACHED_V4) this.v4.clear();
+      if (this.v4.size >= MAX_CACHED) this.v4.clear();
       text = formatIpv4(value);
       this.v4.set(value, text);
+    }
+    return text;
+  }
+
+  private ofV6(b: Buffer): string {
+    const key = String.fromCharCode(be16(b, 0), be16(b, 2), be16(b, 4), be16(b, 6), be16(b, 8), be16(b, 10), be16(b, 12), be16(b, 14));
+    let text = this.v6.get(key);
+    if (text === undefined) {
+      if (this.v6.size >= MAX_CACHED) this.v6.clear();
+      text = formatIp(b);
+      this.v6.set(key, text);
     }
     return text;
   }

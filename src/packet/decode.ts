@@ -61,6 +61,11 @@ export interface Packet {
    */
   src: Buffer;
   dst: Buffer;
+  /** The buffers `src` and `dst` are, one pair per address size: captures mix IPv4 and IPv6. */
+  readonly src4: Buffer;
+  readonly dst4: Buffer;
+  readonly src6: Buffer;
+  readonly dst6: Buffer;
   /** IP bytes on the wire, headers included (a reassembled datagram: the sum over its fragments). */
   ipBytes: number;
   /** 1, or the number of fragments a reassembled datagram came from. */
@@ -108,6 +113,10 @@ class PacketFields implements Packet {
   ipVersion: 4 | 6 = 4;
   src = EMPTY;
   dst = EMPTY;
+  readonly src4 = Buffer.alloc(4);
+  readonly dst4 = Buffer.alloc(4);
+  readonly src6 = Buffer.alloc(16);
+  readonly dst6 = Buffer.alloc(16);
   ipBytes = 0;
   wirePackets = 1;
   proto = 0;
@@ -208,11 +217,10 @@ export function walkIpv6Extensions(buf: Buffer, next: number, off: number, end: 
   }
 }
 
-/** The address at `at` of `size` bytes, written into `into` when it has that size, else into a new buffer. */
-function address(data: Buffer, at: number, size: number, into: Buffer): Buffer {
-  const out = into.length === size ? into : Buffer.alloc(size);
-  for (let i = 0; i < size; i++) out[i] = data[at + i] as number;
-  return out;
+/** Copies the address at `at` into `into` (of the address's size). */
+function address(data: Buffer, at: number, into: Buffer): Buffer {
+  for (let i = 0; i < into.length; i++) into[i] = data[at + i] as number;
+  return into;
 }
 
 function setL4(pkt: Packet, bytes: Buffer, at: number, end: number): void {
@@ -248,8 +256,8 @@ export function decodeIp(data: Buffer, version: 4 | 6, off: number, pkt: Packet,
     const end = off + Math.min(wire, avail);
     const ff = be16(data, off + 6);
     pkt.ipVersion = 4;
-    pkt.src = address(data, off + 12, 4, pkt.src);
-    pkt.dst = address(data, off + 16, 4, pkt.dst);
+    pkt.src = address(data, off + 12, pkt.src4);
+    pkt.dst = address(data, off + 16, pkt.dst4);
     pkt.proto = data[off + 9] ?? 0;
     pkt.ipBytes = wire;
     setL4(pkt, data, off + ihl, end);
@@ -269,8 +277,8 @@ export function decodeIp(data: Buffer, version: 4 | 6, off: number, pkt: Packet,
   const w = walkIpv6Extensions(data, data[off + 6] ?? IPPROTO_NONE, off + 40, end);
   if (typeof w === 'string') return w;
   pkt.ipVersion = 6;
-  pkt.src = address(data, off + 8, 16, pkt.src);
-  pkt.dst = address(data, off + 24, 16, pkt.dst);
+  pkt.src = address(data, off + 8, pkt.src6);
+  pkt.dst = address(data, off + 24, pkt.dst6);
   pkt.proto = w.proto;
   pkt.ipBytes = wire;
   setL4(pkt, data, w.off, end);

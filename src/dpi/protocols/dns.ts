@@ -13,9 +13,9 @@ const TYPES: Record<number, string> = { 1: 'A', 5: 'CNAME', 28: 'AAAA' };
 
 /**
  * Reads a domain name at `at`; compression pointers must point backwards (so they cannot loop)
- * and at most 16 are followed. Returns the name and the offset after it in the message.
+ * and at most 16 are followed. Returns the name (empty unless `text`) and the offset after it.
  */
-export function readName(m: Buffer, at: number): { name: string; next: number } | undefined {
+export function readName(m: Buffer, at: number, text = true): { name: string; next: number } | undefined {
   const labels: string[] = [];
   let next = -1;
   let length = 0;
@@ -34,7 +34,7 @@ export function readName(m: Buffer, at: number): { name: string; next: number } 
     if (len > 63 || at + 1 + len > m.length) return undefined;
     length += len + 1;
     if (length > 255) return undefined;
-    labels.push(m.toString('latin1', at + 1, at + 1 + len));
+    if (text) labels.push(m.toString('latin1', at + 1, at + 1 + len));
     at += 1 + len;
   }
   return undefined;
@@ -47,10 +47,11 @@ interface Message {
 }
 
 /**
- * Parses header, questions and as many resource records as fit. 'need-more' only over TCP when
- * the message is not complete yet; undefined when it is not DNS.
+ * Parses header, questions and as many resource records as fit; undefined when it is not DNS.
+ * With `full` false (a probe), names are checked but not read and records past the first skipped:
+ * whether the message is DNS is settled by then.
  */
-function parse(m: Buffer): Message | undefined {
+function parse(m: Buffer, full: boolean): Message | undefined {
   if (m.length < 12) return undefined;
   const flags = u16(m, 2);
   const qd = u16(m, 4);
@@ -67,7 +68,7 @@ function parse(m: Buffer): Message | undefined {
   const msg: Message = { response, answers: [] };
   let at = 12;
   for (let i = 0; i < qd; i++) {
-    const q = readName(m, at);
+    const q = readName(m, at, full);
     if (q === undefined || q.next + 4 > m.length) return undefined;
     const qtype = u16(m, q.next);
     const qclass = u16(m, q.next + 2) & 0x7fff;
@@ -78,8 +79,9 @@ function parse(m: Buffer): Message | undefined {
     at = q.next + 4;
   }
   for (let i = 0; i < Math.min(an + ns + ar, MAX_RECORDS); i++) {
-    const r = readName(m, at);
+    const r = readName(m, at, full);
     if (r === undefined || r.next + 10 > m.length) return i === 0 && an > 0 ? undefined : msg;
+    if (!full) return msg;
     const type = u16(m, r.next);
     const ttl = u32(m, r.next + 4);
     const rdlen = u16(m, r.next + 8);
@@ -89,7 +91,7 @@ function parse(m: Buffer): Message | undefined {
     const name = TYPES[type];
     if (i >= an || name === undefined) continue;
     let value: string | undefined;
-    if (type === 1 && rdlen === 4) value = [...m.subarray(rdata, rdata + 4)].join('.');
+    if (type === 1 && rdlen === 4) value = `${m[rdata] as number}.${m[rdata + 1] as number}.${m[rdata + 2] as number}.${m[rdata + 3] as number}`;
     else if (type === 28 && rdlen === 16) value = ipv6(m.subarray(rdata, rdata + 16));
     else if (type === 5) value = readName(m, rdata)?.name;
     if (value !== undefined) msg.answers.push({ name: r.name, type: name, value, ttl });
@@ -110,13 +112,13 @@ function probe(data: Buffer, _dir: Direction, ctx: ProbeContext): ProbeResult {
   const m = message(data, ctx);
   if (m === 'need-more') return m;
   // Queries and responses alike, in either direction: mDNS announces with unsolicited responses.
-  return m === undefined || parse(m) === undefined ? 'no' : 'match';
+  return m === undefined || parse(m, false) === undefined ? 'no' : 'match';
 }
 
 function extract(data: Buffer, _dir: Direction, ctx: ProbeContext, meta: FlowMeta): boolean {
   const m = message(data, ctx);
   if (m === 'need-more') return true;
-  const msg = m === undefined ? undefined : parse(m);
+  const msg = m === undefined ? undefined : parse(m, true);
   if (msg === undefined) return false;
   if (msg.question !== undefined) meta.dnsQuery ??= msg.question;
   const known = meta.dnsAnswers ?? [];
