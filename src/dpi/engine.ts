@@ -29,6 +29,7 @@ export const defaultLimits: IdentifierLimits = { prefixBytes: 4096, probePackets
 type Phase = 'probing' | 'identified' | 'done';
 
 const EMPTY = Buffer.alloc(0);
+const NONE: readonly number[] = [];
 const FIRST_PREFIX = 512;
 const C2S = 0;
 const S2C = 1;
@@ -50,6 +51,7 @@ export class Identifier {
   private readonly state: Uint8Array;
   /** See InitialStates.possible: shared by every session of this registry and transport. */
   private readonly possible: Uint8Array;
+  private readonly refiners: ReadonlyMap<string, readonly number[]>;
   /** TCP stream prefixes, grown by doubling up to the cap, released when the session is done. */
   private readonly prefix: [Buffer | undefined, Buffer | undefined] = [undefined, undefined];
   private readonly used = [0, 0];
@@ -81,6 +83,7 @@ export class Identifier {
     const initial = initialStates(protocols, transport);
     this.state = new Uint8Array(initial.state);
     this.possible = initial.possible;
+    this.refiners = initial.refiners;
     if (!initial.anyAlive) this.phase = 'done';
   }
 
@@ -179,12 +182,9 @@ export class Identifier {
     this.app = p;
     this.phase = 'identified';
     this.extracting = [p.extract !== undefined, p.extract !== undefined];
-    for (let i = 0; i < this.protocols.length; i++) {
-      const q = this.protocols[i] as ProtocolModule;
-      if (q.refines === p.name && q.transports.includes(this.transport)) {
-        this.state[i] = ALIVE;
-        this.refining = true;
-      }
+    for (const i of this.refiners.get(p.name) ?? NONE) {
+      this.state[i] = ALIVE;
+      this.refining = true;
     }
     const d = dir === 'c2s' ? C2S : S2C;
     // The other direction may already hold what the extractor (or a refiner) needs.
@@ -278,6 +278,8 @@ interface InitialStates {
    * session's first payload, which is most of the payload there is.
    */
   possible: Uint8Array;
+  /** Parent name to the registry indices of the protocols refining it over this transport. */
+  refiners: Map<string, number[]>;
 }
 
 /** Per registry and transport, the candidate states every session starts from: worked out once, copied per session. */
@@ -292,7 +294,12 @@ function initialStates(protocols: readonly ProtocolModule[], transport: Transpor
   let initial = byTransport.get(transport);
   if (initial === undefined) {
     const state = Uint8Array.from(protocols, (p) => (p.refines === undefined && p.transports.includes(transport) ? ALIVE : IDLE));
-    initial = { state, anyAlive: state.includes(ALIVE), possible: firstBytePossibilities(protocols) };
+    const refiners = new Map<string, number[]>();
+    protocols.forEach((p, i) => {
+      if (p.refines === undefined || !p.transports.includes(transport)) return;
+      refiners.set(p.refines, [...(refiners.get(p.refines) ?? []), i]);
+    });
+    initial = { state, anyAlive: state.includes(ALIVE), possible: firstBytePossibilities(protocols), refiners };
     byTransport.set(transport, initial);
   }
   return initial;

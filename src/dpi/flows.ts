@@ -23,11 +23,41 @@ const SECONDS = Array.from({ length: 60 }, (_, s) => `${String(s).padStart(2, '0
 const MILLIS_Z = Array.from({ length: 1000 }, (_, ms) => `${String(ms).padStart(3, '0')}Z`);
 /** Date's range, milliseconds either side of the epoch. */
 const MAX_DATE_MS = 8.64e15;
+const TWO_DIGITS = Array.from({ length: 60 }, (_, n) => String(n).padStart(2, '0'));
+/** Days in 400 Gregorian years, and from 0000-03-01 (the start of a 400-year era) to 1970-01-01. */
+const DAYS_PER_ERA = 146_097;
+const ERA_START_TO_EPOCH = 719_468;
+
+/**
+ * `YYYY-MM-DDTHH:MM:` of a minute since the epoch, as Date#toISOString writes it. The calendar is
+ * worked out in 400-year eras whose years start in March, so the leap day ends a year; a Date
+ * (about a microsecond, and every capture starts a new clock) is only made outside years 0 to 9999,
+ * which it writes with a sign.
+ */
+export function minuteText(minute: number): string {
+  const days = Math.floor(minute / 1440);
+  const inDay = minute - days * 1440;
+  const shifted = days + ERA_START_TO_EPOCH;
+  const era = Math.floor(shifted / DAYS_PER_ERA);
+  const dayOfEra = shifted - era * DAYS_PER_ERA;
+  // Every 4th year has 366 days, except every 100th, except every 400th (the era's last day).
+  const yearOfEra = Math.floor(
+    (dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096)) / 365,
+  );
+  const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
+  // Months from March: 31, 30, 31, 30, 31 days repeating, so five months take 153 days.
+  const monthFromMarch = Math.floor((5 * dayOfYear + 2) / 153);
+  const day = dayOfYear - Math.floor((153 * monthFromMarch + 2) / 5) + 1;
+  const month = monthFromMarch < 10 ? monthFromMarch + 3 : monthFromMarch - 9;
+  const year = era * 400 + yearOfEra + (month <= 2 ? 1 : 0);
+  if (year < 0 || year > 9999) return new Date(minute * 60_000).toISOString().slice(0, -7);
+  const hour = Math.floor(inDay / 60);
+  return `${String(year).padStart(4, '0')}-${TWO_DIGITS[month] as string}-${TWO_DIGITS[day] as string}T${TWO_DIGITS[hour] as string}:${TWO_DIGITS[inDay - hour * 60] as string}:`;
+}
 
 /**
  * ISO 8601 text of packet times (microseconds). The sessions of a capture end close together, so
- * the date and time up to the minute is formatted once per minute (Date#toISOString costs about a
- * microsecond) and the rest comes from tables.
+ * the date and time up to the minute is worked out once per minute and the rest comes from tables.
  */
 class IsoClock {
   private minute = Number.NaN;
@@ -53,7 +83,7 @@ class IsoClock {
     const ms = Math.min(MAX_DATE_MS, Math.max(-MAX_DATE_MS, Math.floor(us / 1000)));
     const minute = Math.floor(ms / 60_000);
     if (minute !== this.minute) {
-      this.head = new Date(minute * 60_000).toISOString().slice(0, -7);
+      this.head = minuteText(minute);
       this.minute = minute;
     }
     const second = Math.floor(ms / 1000);

@@ -67,6 +67,10 @@ const MAX_INTERFACES = 4096;
 /** How far the pcapng reader looks for the next valid block before giving up. */
 const MAX_RESYNC = 4 * 1024 * 1024;
 
+/** What a parser holds before its first chunk: shared, since a parser is made per capture. */
+const NO_BYTES = Buffer.alloc(0);
+const NO_VIEW = new DataView(new ArrayBuffer(0));
+
 const PCAP_US = 0xa1b2c3d4;
 const PCAP_NS = 0xa1b23c4d;
 const PCAPNG_SHB = 0x0a0d0d0a;
@@ -147,9 +151,9 @@ export class CaptureParser {
   private resyncAt = 0;
   private lastTs = 0;
   /** The buffer being parsed, for header fields: DataView reads are cheaper than Buffer#readUInt32*. */
-  private view: DataView = new DataView(new ArrayBuffer(0));
+  private view: DataView = NO_VIEW;
   /** The one record every emit receives: most captures carry a few packets per flow, so per-record objects were a GC cost. */
-  private readonly record: CaptureRecord = { linkType: 0, ts: 0, data: Buffer.alloc(0), origLen: 0, offset: 0, interfaceId: 0 };
+  private readonly record: CaptureRecord = { linkType: 0, ts: 0, data: NO_BYTES, origLen: 0, offset: 0, interfaceId: 0 };
   /** Where the push at hand sends records: one of the two is set. */
   private emit: ((r: CaptureRecord) => void) | undefined = undefined;
   private sink: FrameSink | undefined = undefined;

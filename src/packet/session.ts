@@ -3,6 +3,7 @@
 // export) receive payload and session ends through a SessionSink. Memory is bounded by a session
 // cap with least-recently-seen eviction, idle timeouts in packet time, and reassembly caps.
 
+import { randomBytes } from 'node:crypto';
 import type { Counters, IpProto } from '../model/flow.js';
 import { AddressText } from './address.js';
 import { be16 } from './bytes.js';
@@ -190,6 +191,12 @@ function icmpPorts(pkt: Packet, out: { sport: number; dport: number }): void {
 }
 
 /**
+ * Seeds the IPv4 key hash: the table indexes its chains by the hash's low bits, which a sender who
+ * knew the function could make collide at will (one long chain, a scan of it per packet).
+ */
+const HASH_SEED = randomBytes(4).readInt32LE(0);
+
+/**
  * The bidirectional key: protocol, VLAN, then the endpoint that sorts first. IPv4 keys are three
  * exact numbers and a hash of them, so the per-packet lookup builds no string; IPv6 keys (rarer,
  * 288 bits) are one flat string.
@@ -199,7 +206,7 @@ class FlowKey {
   low = 0;
   high = 0;
   protoVlan = 0;
-  /** IPv4: a 30-bit mix of the numbers above (a small-integer Map key). */
+  /** IPv4: a 30-bit mix of the numbers above. */
   hash = 0;
   /** IPv6: the whole key; empty for IPv4. */
   text = '';
@@ -220,7 +227,7 @@ class FlowKey {
     this.high = addrB * 0x10000 + pb;
     // VLAN -1 (none) to 4095 fits in 13 bits once shifted by one.
     this.protoVlan = proto * 0x2000 + vlan + 1;
-    let h = Math.imul(addrA ^ 0x9e3779b9, 0x85ebca6b);
+    let h = Math.imul(addrA ^ HASH_SEED, 0x85ebca6b);
     h = Math.imul(h ^ (h >>> 15) ^ addrB, 0xc2b2ae35);
     h = Math.imul(h ^ (h >>> 13) ^ ((pa << 16) | pb), 0x85ebca6b);
     this.hash = (h ^ (h >>> 16) ^ this.protoVlan) & 0x3fffffff;
@@ -279,11 +286,17 @@ function sortsFirst(src: Buffer, sport: number, dst: Buffer, dport: number): boo
 
 /** How often (packet time) idle sessions are looked for. */
 const SWEEP_US = 1_000_000;
+/** Hash chains a new table starts with (a power of two); they double when sessions reach twice as many. */
+const INITIAL_CHAINS = 256;
 
 export class SessionTable {
   private readonly limits: SessionLimits;
-  /** IPv4 sessions by key hash, colliding ones chained through `sameHash`; IPv6 sessions by key text. */
-  private readonly byHash = new Map<number, TrackedSession>();
+  /**
+   * IPv4 sessions: chain heads indexed by the low bits of the key hash, each chain linked through
+   * `sameHash` (an array index is much cheaper than a Map lookup per packet). IPv6 sessions by key text.
+   */
+  private chains: Array<TrackedSession | null> = new Array<TrackedSession | null>(INITIAL_CHAINS).fill(null);
+  private chained = 0;
   private readonly byText = new Map<string, TrackedSession>();
   private active = 0;
   /** The key of the packet at hand, rewritten for each lookup. */
@@ -383,7 +396,8 @@ export class SessionTable {
       let s: TrackedSession | null = this.oldest;
       this.oldest = null;
       this.newest = null;
-      this.byHash.clear();
+      this.chains.fill(null);
+      this.chained = 0;
       this.byText.clear();
       this.closing.clear();
       while (s !== null) {
@@ -432,20 +446,37 @@ export class SessionTable {
 
   private find(k: FlowKey): TrackedSession | undefined {
     if (k.text !== '') return this.byText.get(k.text);
-    let s = this.byHash.get(k.hash);
-    while (s !== undefined && (s.keyLow !== k.low || s.keyHigh !== k.high || s.keyProtoVlan !== k.protoVlan)) {
-      s = s.sameHash ?? undefined;
-    }
-    return s;
+    let s = this.chains[k.hash & (this.chains.length - 1)] as TrackedSession | null;
+    while (s !== null && (s.keyLow !== k.low || s.keyHigh !== k.high || s.keyProtoVlan !== k.protoVlan)) s = s.sameHash;
+    return s ?? undefined;
   }
 
   private insert(s: TrackedSession): void {
-    if (s.keyText !== '') this.byText.set(s.keyText, s);
-    else {
-      s.sameHash = this.byHash.get(s.keyHash) ?? null;
-      this.byHash.set(s.keyHash, s);
-    }
     this.active++;
+    if (s.keyText !== '') {
+      this.byText.set(s.keyText, s);
+      return;
+    }
+    const at = s.keyHash & (this.chains.length - 1);
+    s.sameHash = this.chains[at] as TrackedSession | null;
+    this.chains[at] = s;
+    if (++this.chained > 2 * this.chains.length) this.rechain();
+  }
+
+  /** Twice as many chains, every IPv4 session moved to its new one. */
+  private rechain(): void {
+    const old = this.chains;
+    this.chains = new Array<TrackedSession | null>(old.length * 2).fill(null);
+    const mask = this.chains.length - 1;
+    for (let head of old) {
+      while (head !== null) {
+        const next: TrackedSession | null = head.sameHash;
+        const at = head.keyHash & mask;
+        head.sameHash = this.chains[at] as TrackedSession | null;
+        this.chains[at] = head;
+        head = next;
+      }
+    }
   }
 
   private remove(s: TrackedSession): void {
@@ -454,14 +485,13 @@ export class SessionTable {
       this.byText.delete(s.keyText);
       return;
     }
-    const head = this.byHash.get(s.keyHash);
-    if (head === s) {
-      if (s.sameHash !== null) this.byHash.set(s.keyHash, s.sameHash);
-      else this.byHash.delete(s.keyHash);
-    } else {
-      let before = head;
-      while (before !== undefined && before.sameHash !== s) before = before.sameHash ?? undefined;
-      if (before !== undefined) before.sameHash = s.sameHash;
+    this.chained--;
+    const at = s.keyHash & (this.chains.length - 1);
+    let before = this.chains[at] as TrackedSession | null;
+    if (before === s) this.chains[at] = s.sameHash;
+    else {
+      while (before !== null && before.sameHash !== s) before = before.sameHash;
+      if (before !== null) before.sameHash = s.sameHash;
     }
     s.sameHash = null;
   }

@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { FlowBuilder, inspectCapture } from '../../src/dpi/flows.js';
+import { FlowBuilder, inspectCapture, minuteText } from '../../src/dpi/flows.js';
+import fc from 'fast-check';
 import type { Flow } from '../../src/model/flow.js';
 import type { Session } from '../../src/packet/index.js';
 import { repoRoot } from '../support/corpus.js';
@@ -47,4 +48,14 @@ test('a session with a time beyond what a Date can hold still becomes a flow', (
   builder.onEnd(session);
   assert.equal(flows.length, 1);
   assert.equal(flows[0]?.firstSeen, '+275760-09-13T00:00:00.000Z');
+});
+
+test('flow times are written as Date#toISOString writes them, across the whole range of a Date', () => {
+  const minutes = 8.64e15 / 60_000;
+  fc.assert(
+    fc.property(fc.integer({ min: -minutes, max: minutes }), (minute) => {
+      assert.equal(minuteText(minute), new Date(minute * 60_000).toISOString().slice(0, -7));
+    }),
+    { numRuns: 20_000, examples: [[0], [-1], [-62_167_219_200_000 / 60_000], [-62_167_219_200_000 / 60_000 - 1], [253_402_300_800_000 / 60_000], [253_402_300_800_000 / 60_000 - 1], [951_782_400_000 / 60_000]] },
+  );
 });
