@@ -80,8 +80,27 @@ export interface HttpHead {
   complete: boolean;
 }
 
-/** Parses the start line and headers of the first message in `b`, reading at most the prefix. */
+/**
+ * The last two heads parsed and the buffers they came from. The HTTP extractor and the refiners
+ * (WebSocket, Elasticsearch) of one session read the same request and response prefix again and
+ * again, and the engine's inputs are views whose bytes never change: the same buffer object of
+ * the same length is the same head.
+ */
+const recent: Array<{ b: Buffer; length: number; head: HttpHead | undefined }> = [];
+
+/**
+ * Parses the start line and headers of the first message in `b`, reading at most the prefix. The
+ * result is shared with later calls on the same buffer: do not change it, nor the bytes of `b`.
+ */
 export function parseHead(b: Buffer): HttpHead | undefined {
+  for (const r of recent) if (r.b === b && r.length === b.length) return r.head;
+  const head = parse(b);
+  if (recent.length === 2) recent.shift();
+  recent.push({ b, length: b.length, head });
+  return head;
+}
+
+function parse(b: Buffer): HttpHead | undefined {
   const first = line(b, 0, MAX_REQUEST_LINE);
   if (first === undefined) return undefined;
   const head: HttpHead = { headers: new Map(), complete: false };

@@ -9,6 +9,9 @@ import type { Direction, ProbeContext, ProbeResult, ProtocolModule } from '../ty
 const MESSAGES = new Map<number, string>([
   [10, 'AS-REQ'], [11, 'AS-REP'], [12, 'TGS-REQ'], [13, 'TGS-REP'], [14, 'AP-REQ'], [15, 'AP-REP'], [30, 'KRB-ERROR'],
 ]);
+/** A UDP message starts with its [APPLICATION n] tag; a TCP one with the top byte of a length under 1 MiB. */
+const UDP_FIRST = [...MESSAGES.keys()].map((type) => 0x60 | type);
+const TCP_FIRST = 0;
 
 /** The children of a constructed element, as far as they lie inside `b` (at most 16). */
 function children(b: Buffer, parent: Tlv): Tlv[] {
@@ -56,6 +59,9 @@ function parse(m: Buffer): { type: number; body: Tlv[] } | 'need-more' | undefin
 }
 
 function probe(data: Buffer, _dir: Direction, ctx: ProbeContext): ProbeResult {
+  // The first byte alone rules most inputs out, however short they are.
+  const first = data[0];
+  if (first !== undefined && (ctx.transport === 'tcp' ? first !== TCP_FIRST : !UDP_FIRST.includes(first))) return 'no';
   const m = message(data, ctx);
   return m === undefined || m === 'need-more' ? parsed(m) : parsed(parse(m));
 }
@@ -96,6 +102,7 @@ export const kerberos: ProtocolModule = {
   name: 'Kerberos',
   transports: ['udp', 'tcp'],
   ports: [88],
+  firstBytes: { c2s: [TCP_FIRST, ...UDP_FIRST], s2c: [TCP_FIRST, ...UDP_FIRST] },
   probe,
   extract,
 };

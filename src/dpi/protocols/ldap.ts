@@ -39,7 +39,12 @@ function parse(b: Buffer): Parsed | 'need-more' | undefined {
   return { op: name, body: op };
 }
 
+/** Every LDAPMessage is a SEQUENCE. */
+const SEQUENCE = 0x30;
+
 function probe(data: Buffer): ProbeResult {
+  // Ruled out on its first byte however short it is, so the engine can skip the probe.
+  if (data.length > 0 && data[0] !== SEQUENCE) return 'no';
   const p = parse(data);
   if (p === undefined) return 'no';
   if (p === 'need-more') return p;
@@ -71,6 +76,7 @@ export const ldap: ProtocolModule = {
   aliases: ['CLDAP'],
   transports: ['tcp', 'udp'],
   ports: [389, 3268],
+  firstBytes: { c2s: [SEQUENCE], s2c: [SEQUENCE] },
   probe,
   extract,
 };

@@ -51,6 +51,9 @@ function varint(b: Buffer, at: number): { value: number; next: number } | undefi
   return { value, next: at + len };
 }
 
+/** The first bytes of a long header: the top bit set. */
+const LONG_HEADER_FIRST = Array.from({ length: 128 }, (_, i) => 0x80 | i);
+
 interface LongHeader {
   version: number;
   /** Initial packet of a version whose protection we know. */
@@ -62,10 +65,11 @@ interface LongHeader {
 }
 
 function longHeader(b: Buffer): LongHeader | 'need-more' | undefined {
+  const first = u8(b, 0);
+  // A clear first bit is a short header (or not QUIC): no more bytes would make it a long one.
+  if (first >= 0 && (first & 0x80) === 0) return undefined;
   if (b.length < 7) return 'need-more';
-  const first = b[0] as number;
   const version = u32(b, 1);
-  if ((first & 0x80) === 0) return undefined;
   const dcidLen = u8(b, 5);
   if (dcidLen > 20) return undefined;
   const scidLen = u8(b, 6 + dcidLen);
@@ -235,6 +239,7 @@ export const quic: ProtocolModule = {
   name: 'QUIC',
   transports: ['udp'],
   ports: [443, 784, 853, 8443],
+  firstBytes: { c2s: LONG_HEADER_FIRST, s2c: LONG_HEADER_FIRST },
   probe,
   extract,
 };

@@ -65,6 +65,9 @@ export const rdp: ProtocolModule = {
   name: 'RDP',
   transports: ['tcp', 'udp'],
   ports: [3389],
+  // TCP: a TPKT header (version 3); UDP: a client SYN's sequence number 0xFFFFFFFF. The server's
+  // UDP SYN+ACK starts with its own sequence number, any byte.
+  firstBytes: { c2s: [0x03, 0xff] },
   probe,
   extract,
 };

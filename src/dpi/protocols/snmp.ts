@@ -27,7 +27,12 @@ function parse(b: Buffer): { version: number; community?: string } | 'need-more'
   return { version, community: b.toString('latin1', next.start, next.end) };
 }
 
+/** Every SNMP message is a SEQUENCE. */
+const SEQUENCE = 0x30;
+
 function probe(data: Buffer): ProbeResult {
+  // Ruled out on its first byte however short it is, so the engine can skip the probe.
+  if (data.length > 0 && data[0] !== SEQUENCE) return 'no';
   return parsed(parse(data));
 }
 
@@ -43,6 +48,7 @@ export const snmp: ProtocolModule = {
   name: 'SNMP',
   transports: ['udp', 'tcp'],
   ports: [161, 162],
+  firstBytes: { c2s: [SEQUENCE], s2c: [SEQUENCE] },
   probe,
   extract,
 };

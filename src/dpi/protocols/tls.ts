@@ -8,6 +8,12 @@ import type { FlowMeta } from '../../model/flow.js';
 import type { Direction, ProbeContext, ProbeResult, ProtocolModule } from '../types.js';
 
 const HANDSHAKE = 0x16;
+/** Record content types (RFC 8446 section 5.1): change_cipher_spec 20 to heartbeat 24. */
+const FIRST_CONTENT_TYPE = 20;
+const LAST_CONTENT_TYPE = 24;
+/** A record's first byte, or (from a client) an SSL 2.0 hello's length with the top bit set. */
+const RECORD_FIRST = Array.from({ length: LAST_CONTENT_TYPE - FIRST_CONTENT_TYPE + 1 }, (_, i) => FIRST_CONTENT_TYPE + i);
+const SSL2_FIRST = Array.from({ length: 128 }, (_, i) => 0x80 | i);
 const CLIENT_HELLO = 1;
 const SERVER_HELLO = 2;
 /** Largest TLSCiphertext fragment (RFC 8446 section 5.2). */
@@ -181,13 +187,17 @@ function probeSsl2Hello(b: Buffer): ProbeResult {
  * between segments: two consecutive well-formed records (RFC 8446 section 5.1: content type 20-24,
  * legacy version 3.x, length within bounds) are then evidence enough.
  */
+function isContentType(type: number): boolean {
+  return type >= FIRST_CONTENT_TYPE && type <= LAST_CONTENT_TYPE;
+}
+
 function probeRecords(b: Buffer): ProbeResult {
   let at = 0;
   for (let records = 0; records < 2; records++) {
-    if (at + 5 > b.length) return at < b.length && (b[at] as number) < 20 ? 'no' : 'need-more';
+    if (at + 5 > b.length) return at < b.length && !isContentType(b[at] as number) ? 'no' : 'need-more';
     const type = b[at] as number;
     const len = u16(b, at + 3);
-    if (type < 20 || type > 24 || b[at + 1] !== 3 || (b[at + 2] as number) > 4 || len === 0 || len > MAX_RECORD) return 'no';
+    if (!isContentType(type) || b[at + 1] !== 3 || (b[at + 2] as number) > 4 || len === 0 || len > MAX_RECORD) return 'no';
     at += 5 + len;
   }
   return 'match';
@@ -236,6 +246,7 @@ export const tls: ProtocolModule = {
   aliases: ['SSL'],
   transports: ['tcp'],
   ports: [443, 465, 563, 636, 853, 989, 990, 992, 993, 994, 995, 5061, 8443],
+  firstBytes: { c2s: [...RECORD_FIRST, ...SSL2_FIRST], s2c: RECORD_FIRST },
   probe,
   extract,
 };
