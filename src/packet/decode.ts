@@ -77,7 +77,7 @@ export interface Packet {
   /** Offset of this fragment's data in the datagram, bytes. */
   fragOffset: number;
   moreFragments: boolean;
-    /**
+  /**
    * Bytes after the IP headers (transport header and payload, or a fragment's data):
    * `l4Bytes[l4At, l4End)`, in the frame or in a reassembled datagram. Offsets rather than a view:
    * one allocation fewer per packet.
@@ -94,8 +94,14 @@ export interface Packet {
   icmpCode: number;
   /** Echo identifier; -1 for other ICMP messages. */
   icmpId: number;
-  /** Application bytes: TCP segment data, UDP datagram, ICMP body, SCTP chunks. */
-  payload: Buffer;
+  /**
+   * Application bytes: TCP segment data, UDP datagram, ICMP body, SCTP chunks, or what follows the
+   * IP headers of another protocol: `l4Bytes[payloadAt, payloadEnd)`. `payload` makes a view of
+   * them on each read, since only delivered payload needs one (not an ICMP or ESP packet's).
+   */
+  readonly payload: Buffer;
+  payloadAt: number;
+  payloadEnd: number;
   /** Set for ICMP and ICMPv6 error messages that quote a packet. */
   inner: InnerFlow;
 }
@@ -135,11 +141,16 @@ class PacketFields implements Packet {
   icmpType = 0;
   icmpCode = 0;
   icmpId = -1;
-  payload = EMPTY;
+  payloadAt = 0;
+  payloadEnd = 0;
   inner: InnerFlow = { present: false, proto: 0, src: EMPTY, dst: EMPTY, srcPort: 0, dstPort: 0 };
 
   get frame(): Buffer {
     return this.frameBytes.subarray(this.frameAt, this.frameEnd);
+  }
+
+  get payload(): Buffer {
+    return this.payloadEnd === this.payloadAt ? EMPTY : this.l4Bytes.subarray(this.payloadAt, this.payloadEnd);
   }
 }
 
@@ -316,7 +327,8 @@ export function decodeTransport(pkt: Packet): DecodeDrop | null {
   pkt.tcpFlags = 0;
   pkt.icmpId = -1;
   pkt.inner.present = false;
-  pkt.payload = EMPTY;
+  pkt.payloadAt = at;
+  pkt.payloadEnd = at;
   switch (pkt.proto) {
     case IPPROTO_TCP: {
       if (length < 20) return 'l4-truncated';
@@ -328,8 +340,8 @@ export function decodeTransport(pkt: Packet): DecodeDrop | null {
       pkt.seq = be32(b, at + 4);
       pkt.ack = be32(b, at + 8);
       pkt.tcpFlags = b[at + 13] ?? 0;
-      // Most segments of a handshake or a scan carry nothing: no view for them.
-      pkt.payload = at + doff === end ? EMPTY : b.subarray(at + doff, end);
+      pkt.payloadAt = at + doff;
+      pkt.payloadEnd = end;
       return null;
     }
     case IPPROTO_UDP: {
@@ -338,14 +350,16 @@ export function decodeTransport(pkt: Packet): DecodeDrop | null {
       pkt.dstPort = be16(b, at + 2);
       const ulen = be16(b, at + 4);
       // Trailing bytes beyond the UDP length are link padding; a length of 0 means a jumbogram.
-      pkt.payload = b.subarray(at + 8, ulen >= 8 && ulen <= length ? at + ulen : end);
+      pkt.payloadAt = at + 8;
+      pkt.payloadEnd = ulen >= 8 && ulen <= length ? at + ulen : end;
       return null;
     }
     case IPPROTO_SCTP:
       if (length < 12) return 'l4-truncated';
       pkt.srcPort = be16(b, at);
       pkt.dstPort = be16(b, at + 2);
-      pkt.payload = b.subarray(at + 12, end);
+      pkt.payloadAt = at + 12;
+      pkt.payloadEnd = end;
       return null;
     case IPPROTO_ICMP:
     case IPPROTO_ICMPV6: {
@@ -354,14 +368,17 @@ export function decodeTransport(pkt: Packet): DecodeDrop | null {
       const type = b[at] ?? 0;
       pkt.icmpType = type;
       pkt.icmpCode = b[at + 1] ?? 0;
-      pkt.payload = length > 8 ? b.subarray(at + 8, end) : EMPTY;
+      if (length > 8) {
+        pkt.payloadAt = at + 8;
+        pkt.payloadEnd = end;
+      }
       const echo = v6 ? type === 128 || type === 129 : type === 0 || type === 8;
       if (echo && length >= 8) pkt.icmpId = be16(b, at + 4);
       else if (isIcmpError(pkt.ipVersion, type) && length > 8) decodeInner(pkt.payload, v6 ? 6 : 4, pkt.inner);
       return null;
     }
     default:
-      pkt.payload = l4Of(pkt);
+      pkt.payloadEnd = end;
       return null;
   }
 }

@@ -381,9 +381,11 @@ export class SessionTable {
     const c = dir === 'c2s' ? s.c2s : s.s2c;
     c.packets += pkt.wirePackets;
     c.bytes += pkt.ipBytes;
-    c.payloadBytes += pkt.payload.length;
+    const payloadLength = pkt.payloadEnd - pkt.payloadAt;
+    c.payloadBytes += payloadLength;
     this.sink.onPacket?.(s, dir, pkt);
     if (proto === IPPROTO_TCP) this.tcp(s, dir, pkt);
+    else if (payloadLength === 0) return;
     else if (proto === IPPROTO_UDP) this.datagram(s, dir, pkt.payload, ts);
     else if (proto === IPPROTO_SCTP) this.sctp(s, dir, pkt.payload, ts);
   }
@@ -569,7 +571,7 @@ export class SessionTable {
       } else if (s.isnS2c < 0) s.isnS2c = pkt.seq;
     }
     // Data on a SYN (TCP Fast Open) starts after the sequence number the SYN itself takes.
-    if (pkt.payload.length > 0) this.stream(s, dir).data((flags & TCP_SYN) !== 0 ? (pkt.seq + 1) >>> 0 : pkt.seq, pkt.payload, ts);
+    if (pkt.payloadEnd > pkt.payloadAt) this.stream(s, dir).data((flags & TCP_SYN) !== 0 ? (pkt.seq + 1) >>> 0 : pkt.seq, pkt.payload, ts);
     if ((flags & TCP_ACK) !== 0) (dir === 'c2s' ? s.s2cStream : s.c2sStream)?.peerAcked(pkt.ack, ts);
     if ((flags & TCP_RST) !== 0) {
       this.close(s, 'rst', ts);
