@@ -34,6 +34,8 @@ interface Run {
 }
 
 interface PalisadeRun {
+  /** The first pass alone, in a process that has run nothing before. */
+  first: Run;
   cold: Run;
   warm: Run;
   bytes: number;
@@ -45,10 +47,11 @@ async function* once(buf: Buffer): AsyncIterable<Uint8Array> {
 }
 
 /** `n` fresh passes over the corpus; the file is read inside the timing, as ndpiReader reads it inside its own. */
-async function palisadePasses(n: number): Promise<Run & { bytes: number; flows: number }> {
+async function palisadePasses(n: number): Promise<Run & { bytes: number; flows: number; first: Run }> {
   let packets = 0;
   let bytes = 0;
   let flows = 0;
+  let first: Run = { seconds: 0, packets: 0 };
   const start = process.hrtime.bigint();
   for (let r = 0; r < n; r++) {
     for (const file of files) {
@@ -58,15 +61,16 @@ async function palisadePasses(n: number): Promise<Run & { bytes: number; flows: 
       packets += stats.capture.records;
       bytes += stats.capture.bytes;
     }
+    if (r === 0) first = { seconds: Number(process.hrtime.bigint() - start) / 1e9, packets };
   }
-  return { seconds: Number(process.hrtime.bigint() - start) / 1e9, packets, bytes, flows };
+  return { seconds: Number(process.hrtime.bigint() - start) / 1e9, packets, bytes, flows, first };
 }
 
 /** In the child process: one cold measurement then one warm one, as JSON on stdout. */
 async function measureHere(n: number): Promise<void> {
   const cold = await palisadePasses(n);
   const warm = await palisadePasses(n);
-  const out: PalisadeRun = { cold, warm, bytes: warm.bytes, flows: warm.flows };
+  const out: PalisadeRun = { first: cold.first, cold, warm, bytes: warm.bytes, flows: warm.flows };
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }
 
@@ -84,7 +88,7 @@ const SCALE: Record<string, number> = { '': 1, K: 1e3, M: 1e6, G: 1e9 };
  * packets, and the throughput over its processing time (four significant digits, where the time
  * itself is printed in whole milliseconds).
  */
-function ndpiReader(playlist: string, loops: number): Run | undefined {
+function ndpiReader(playlist: string, loops: number): (Run & { first: Run }) | undefined {
   const r = spawnSync('ndpiReader', ['-i', playlist, '-l', String(loops)], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
   if (r.error || r.status !== 0) return undefined;
   const out = `${r.stdout}${r.stderr}`;
@@ -93,12 +97,14 @@ function ndpiReader(playlist: string, loops: number): Run | undefined {
   if (counts.length !== loops || rates.length !== loops) return undefined;
   let seconds = 0;
   let packets = 0;
+  let first: Run = { seconds: 0, packets: 0 };
   counts.forEach((m, i) => {
     const rate = rates[i] as RegExpMatchArray;
     seconds += Number(m[1]) / (Number(rate[1]) * (SCALE[rate[2] as string] as number));
     packets += Number(m[2]);
+    if (i === 0) first = { seconds, packets };
   });
-  return { seconds, packets };
+  return { seconds, packets, first };
 }
 
 function ndpiVersion(): string | undefined {
@@ -127,6 +133,8 @@ async function main(): Promise<void> {
     const playlist = join(dir, 'playlist.txt');
     writeFileSync(playlist, `${files.join('\n')}\n`);
     console.log(`corpus: ${files.length} files, ${passes} fresh passes per measurement, ${rounds} rounds alternating which tool goes first`);
+    const firstP: number[] = [];
+    const firstN: number[] = [];
     const cold: number[] = [];
     const warm: number[] = [];
     const nd: number[] = [];
@@ -134,7 +142,7 @@ async function main(): Promise<void> {
     const ratioWarm: number[] = [];
     for (let round = 0; round < rounds; round++) {
       let p: PalisadeRun;
-      let n: Run | undefined;
+      let n: (Run & { first: Run }) | undefined;
       if (round % 2 === 0) {
         p = palisade();
         n = version === undefined ? undefined : ndpiReader(playlist, passes);
@@ -142,12 +150,14 @@ async function main(): Promise<void> {
         n = version === undefined ? undefined : ndpiReader(playlist, passes);
         p = palisade();
       }
+      firstP.push(pps(p.first));
       cold.push(pps(p.cold));
       warm.push(pps(p.warm));
       let line =
         `round ${round + 1}: palisade ${p.warm.packets} packets, ${(p.bytes / 1e6).toFixed(1)} MB, ${p.flows} flows: ` +
         `cold ${k(pps(p.cold))} packets/s, warm ${k(pps(p.warm))} packets/s`;
       if (n !== undefined) {
+        firstN.push(pps(n.first));
         nd.push(pps(n));
         ratioCold.push(pps(p.cold) / pps(n));
         ratioWarm.push(pps(p.warm) / pps(n));
@@ -169,6 +179,8 @@ async function main(): Promise<void> {
     console.log(`ndpiReader ${version}, fresh per pass:       ${summary(nd, k)} packets/s`);
     console.log(`ratio palisade/ndpiReader, cold:       ${summary(ratioCold, r2)}`);
     console.log(`ratio palisade/ndpiReader, warm:       ${summary(ratioWarm, r2)}`);
+    // One pass from a fresh process: ndpiReader's compiled code is ready, Palisade's is not.
+    console.log(`first pass alone: palisade ${summary(firstP, k)}, ndpiReader ${summary(firstN, k)} packets/s`);
     // The earlier method, for reference: one playlist listing the corpus `passes` times keeps
     // ndpiReader's flow table from one repetition to the next. Not comparable with the above.
     const repeated = join(dir, 'repeated.txt');
