@@ -4,6 +4,8 @@
 // messages go to stderr. SIGTERM or SIGINT stops it according to --fail.
 
 import { readFile } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import type { Flow } from '../model/flow.js';
 import type { Command } from 'commander';
 import { applyOnce, InvalidInput, startAgent, type AgentOptions, type FailMode } from '../enforce/agent.js';
 import { NftError } from '../enforce/nft/apply.js';
@@ -25,6 +27,8 @@ interface Options {
   events?: string;
   l7Proxy: boolean;
   l7ProxyPort: string;
+  tap?: string;
+  flows?: string;
 }
 
 const FAIL_MODES: readonly FailMode[] = ['open', 'closed'];
@@ -41,6 +45,8 @@ export const registerAgent: RegisterCommand = (program: Command) => {
     .option('--once', 'apply the ruleset and exit, leaving it in force')
     .option('--l7-proxy-port <port>', 'port of the inline L7 proxy that decides rules naming applications where a side is in protect', String(DEFAULT_PROXY_PORT))
     .option('--no-l7-proxy', 'no L7 proxy: rules naming applications do not match where a side is in protect')
+    .option('--tap <interface>', 'passive tap: capture on this interface (e.g. the pod bridge) to identify and decide sessions without a protect side; their violations are reported with the application')
+    .option('--flows <file>', 'with --tap: append every flow the tap sees as a Flow JSON line (input for palisade learn)')
     .option('--events <file>', 'events configuration (YAML: window, rateLimit, sinks of type jsonl, syslog or webhook): violations also go there, aggregated')
     .action(async (opts: Options) => setExitCode(await runAgent(opts)));
 };
@@ -53,7 +59,16 @@ async function runAgent(opts: Options): Promise<number> {
   if (opts.netns !== undefined && (opts.netns === '' || opts.netns.includes('/'))) throw new UsageError(`invalid network namespace name "${opts.netns}"`);
   const proxyPort = Number(opts.l7ProxyPort);
   if (opts.l7Proxy && (!/^\d+$/.test(opts.l7ProxyPort) || proxyPort < 1 || proxyPort > 65535)) throw new UsageError(`--l7-proxy-port must be a port number from 1 to 65535, not "${opts.l7ProxyPort}"`);
+  if (opts.flows !== undefined && opts.tap === undefined) throw new UsageError('--flows needs --tap: the flows come from the passive tap');
+  if (opts.tap !== undefined && !/^[A-Za-z0-9._-]{1,15}$/.test(opts.tap)) throw new UsageError(`--tap: invalid interface name "${opts.tap}"`);
   const events = opts.events === undefined || opts.once ? undefined : await openEventsOption(opts.events, opts.inventory);
+  const flows = opts.flows === undefined || opts.once ? undefined : createWriteStream(opts.flows, { flags: 'a' });
+  if (flows !== undefined) {
+    await new Promise<void>((resolve, reject) => {
+      flows.once('open', () => resolve());
+      flows.once('error', (err) => reject(new UsageError(`--flows ${opts.flows}: ${err.message}`)));
+    });
+  }
   const base: AgentOptions = {
     policyPaths: opts.policy,
     inventoryPath: opts.inventory,
@@ -62,6 +77,7 @@ async function runAgent(opts: Options): Promise<number> {
     fail,
     say,
     ...(opts.l7Proxy ? { l7Proxy: { port: proxyPort } } : {}),
+    ...(opts.tap !== undefined ? { tap: { interface: opts.tap, ...(flows !== undefined ? { onFlow: (f: Flow) => void flows.write(`${JSON.stringify(f)}\n`) } : {}) } } : {}),
     onViolation: (v) => {
       process.stdout.write(`${JSON.stringify(v)}\n`);
       events?.pipeline.push(eventOfViolation(v, events.lookup));
@@ -97,6 +113,7 @@ async function runAgent(opts: Options): Promise<number> {
     throw err;
   } finally {
     await events?.pipeline.close();
+    if (flows !== undefined) await new Promise<void>((resolve) => flows.end(() => resolve()));
   }
 }
 

@@ -15,6 +15,9 @@ import { compileRuleset, DEFAULT_LOG_GROUP, DEFAULT_LOG_PER_SECOND, DEFAULT_UDP_
 import { startWatchdog, type Watchdog } from './nft/watchdog.js';
 import { violationOfDecision, watchViolations, type Violation, type ViolationSource } from './violations.js';
 import { startProxyHost, type ProxyHost, type ProxyInput } from './proxy/host.js';
+import { proxyPolicy, type ProxyPolicy } from './proxy/proxy.js';
+import { startTap, type Tap } from './tap.js';
+import type { Flow } from '../model/flow.js';
 
 export type FailMode = 'open' | 'closed';
 
@@ -34,6 +37,12 @@ export interface AgentOptions {
    * are redirected to it. Absent: no proxy, and such rules do not match there (ruleset.ts).
    */
   l7Proxy?: { port: number };
+  /**
+   * The passive tap: the interface (in the agent's namespace) to capture on. Sessions without a
+   * protect side are identified and decided there, and their violations reported with the
+   * application; the kernel then logs drops only. `onFlow` receives every flow as it ends.
+   */
+  tap?: { interface: string; onFlow?: (f: Flow) => void };
 }
 
 /** The policy or inventory has errors: nothing was applied. */
@@ -47,6 +56,8 @@ export class InvalidInput extends Error {
 export interface Built {
   ruleset: Ruleset;
   index: AddressIndex;
+  /** The decision engine's view of the same policy (the tap decides with it). */
+  decisions: ProxyPolicy;
   /** What the L7 proxy decides with: the same policy and inventory. */
   input: ProxyInput;
 }
@@ -55,7 +66,7 @@ export interface Built {
  * Reads and compiles the files into the node's ruleset. A policy or inventory with errors is
  * never compiled: InvalidInput lists every problem.
  */
-export async function buildRuleset(opts: Pick<AgentOptions, 'policyPaths' | 'inventoryPath' | 'node' | 'l7Proxy'>, now = Date.now(), inForce?: Built): Promise<Built> {
+export async function buildRuleset(opts: Pick<AgentOptions, 'policyPaths' | 'inventoryPath' | 'node' | 'l7Proxy' | 'tap'>, now = Date.now(), inForce?: Built): Promise<Built> {
   const [{ policy, diagnostics }, inv] = await Promise.all([loadPolicy(opts.policyPaths), loadInventory(opts.inventoryPath)]);
   const all = [...diagnostics, ...inv.diagnostics];
   if (hasErrors(all)) throw new InvalidInput(all.filter((d) => d.severity === 'error').map(formatDiagnostic));
@@ -66,9 +77,11 @@ export async function buildRuleset(opts: Pick<AgentOptions, 'policyPaths' | 'inv
     logGroup: DEFAULT_LOG_GROUP,
     logPerSecond: DEFAULT_LOG_PER_SECOND,
     ...(opts.l7Proxy !== undefined ? { proxy: { port: opts.l7Proxy.port, udp: { ...DEFAULT_UDP_LISTEN, keep: inForce?.input.udp ?? [] } } } : {}),
+    ...(opts.tap !== undefined ? { alertLogs: false } : {}),
   });
   const input: ProxyInput = { policy, inventory: inv.inventory, udp: ruleset.udpDestinations };
-  return { ruleset, index: new AddressIndex(inv.inventory), input };
+  const index = new AddressIndex(inv.inventory);
+  return { ruleset, index, input, decisions: proxyPolicy(compiled, index) };
 }
 
 /** Notes shown one per line; a generated policy can have thousands, so the rest are counted. */
@@ -135,7 +148,18 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   const started = Date.now();
   // The proxy listens before the table redirects anything to it.
   let proxy: ProxyHost | undefined;
+  let tap: Tap | undefined;
   try {
+    if (opts.tap !== undefined) {
+      tap = await startTap({
+        interface: opts.tap.interface,
+        ...(opts.netns !== undefined ? { netns: opts.netns } : {}),
+        policy: () => current.decisions,
+        onViolation: opts.onViolation,
+        ...(opts.tap.onFlow !== undefined ? { onFlow: opts.tap.onFlow } : {}),
+      });
+      opts.say(`passive tap on ${opts.tap.interface}: sessions without a protect side are identified and decided there`);
+    }
     if (opts.l7Proxy !== undefined) {
       proxy = await startProxyHost({
         port: opts.l7Proxy.port,
@@ -152,6 +176,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     await applyScript(current.ruleset.text, target);
   } catch (err) {
     await proxy?.stop();
+    await tap?.stop();
     await violations.stop();
     throw err;
   }
@@ -208,6 +233,9 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     if (stopping === undefined) opts.say('warning: the nflog reader (tcpdump) ended: violations are no longer reported');
   };
   void violations.ended.then(readerEnded);
+  void tap?.ended.then(() => {
+    if (stopping === undefined) opts.say('warning: the passive tap (tcpdump) ended: monitor and discover sessions are no longer reported');
+  });
   void proxy?.ended.then((reason) => {
     if (stopping === undefined) opts.say(`warning: ${reason}: connections that need layer 7 are refused (fail closed)`);
   });
@@ -219,6 +247,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
         clearTimeout(watchers.timer());
         await running;
         await violations.stop();
+        await tap?.stop();
         if (opts.fail === 'open') {
           await removeTable(target);
           opts.say('stopped: table removed (fail open)');

@@ -148,6 +148,10 @@ async function reaches(lab: Lab, from: string, to: string, port: number): Promis
   return false;
 }
 
+/** Whether a violation is from one workload to another's port. */
+const isFrom = (client: string, server: string, port: number) => (v: Violation): boolean =>
+  v.client.workload === `e2e/${client}` && v.server.workload === `e2e/${server}` && v.server.port === port;
+
 const violationFrom = (run: AgentRun, client: string, server: string, port: number) => (): boolean =>
   run.violations.some((v) => v.client.workload === `e2e/${client}` && v.server.workload === `e2e/${server}` && v.server.port === port);
 
@@ -229,6 +233,31 @@ describe('palisade agent on a node namespace', { skip, timeout: E2E_TIMEOUT_MS }
     assert.equal(v.ruleId, 'default');
     assert.equal(await reaches(lab, 'web', 'api', PORT.api), true);
     assert.equal(agent.violations.some(violationFrom(agent, 'web', 'api', PORT.api)), false, 'an allowed flow is no violation');
+  });
+
+  test('with --tap, monitor alerts come from the passive tap with the application, once, and --flows records every flow', async () => {
+    const flows = join(dir, 'flows.jsonl');
+    const agent = start('closed', ['--tap', 'br0', '--flows', flows]);
+    await enforcing(agent);
+    assert.ok(agent.messages.some((m) => m.includes('passive tap on br0')), agent.messages.join('\n'));
+    assert.equal(await reaches(lab, 'web', 'api', PORT.apiAdmin), true);
+    await agent.waitFor('alert web → api admin from the tap', violationFrom(agent, 'web', 'api', PORT.apiAdmin), 2000);
+    const mine = agent.violations.filter(isFrom('web', 'api', PORT.apiAdmin));
+    // The tap decides as soon as DPI names the application; the kernel no longer logs alerts.
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(agent.violations.filter(isFrom('web', 'api', PORT.apiAdmin)).length, 1, JSON.stringify(agent.violations));
+    const v = mine[0] as Violation;
+    assert.deepEqual({ action: v.action, app: v.app, appConfidence: v.appConfidence, mode: v.mode, ruleId: v.ruleId }, { action: 'alert', app: 'http', appConfidence: 'dpi', mode: 'monitor', ruleId: 'default' });
+    assert.ok((v.sample?.frames.length ?? 0) >= 1, 'a packet sample');
+    // Protect still drops in the kernel, reported from nflog.
+    const attempt = reaches(lab, 'web', 'db', PORT.db);
+    await agent.waitFor('violation web → db', violationFrom(agent, 'web', 'db', PORT.db), 1000);
+    assert.equal(await attempt, false);
+    assert.deepEqual(agent.violations.filter(isFrom('web', 'db', PORT.db)).map((x) => x.action), ['drop'], JSON.stringify(agent.violations));
+    agent.child.kill('SIGTERM');
+    assert.equal(await agent.exited, 0, agent.messages.join('\n'));
+    const recorded = readFileSync(flows, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { app: string; server: { ip: string; port: number } });
+    assert.ok(recorded.some((f) => f.app.toLowerCase() === 'http' && f.server.ip === LAB.hosts.api && f.server.port === PORT.apiAdmin), JSON.stringify(recorded));
   });
 
   test('an invalid policy pushed while running leaves the ruleset in force unchanged', async () => {

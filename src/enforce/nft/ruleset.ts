@@ -54,6 +54,8 @@ export interface RulesetOptions {
    * side is in protect are redirected there. Absent: no redirection (see the header).
    */
   proxy?: { port: number; udp?: UdpListenRange };
+  /** Log alerts (monitor sides, denies outside protect) to nflog; false when the passive tap reports them. Default true. */
+  alertLogs?: boolean;
 }
 
 /** Local ports the L7 proxy may listen on for UDP, one per proxied destination. */
@@ -357,7 +359,9 @@ export function compileRuleset(policy: Policy, inventory: Inventory, compiled: C
         if (familySpans(set, f).length === 0) continue;
         for (const dir of ['saddr', 'daddr']) {
           const m = `${ipKeyword(f)} ${dir} @${setName(set, f)}`;
-          lines.push(`${m} ${log(tag, action)}`, `${m} ${count}${verdict}`);
+          // With the passive tap, alerts come from it (with the application): the kernel logs drops only.
+          if (action === 'drop' || opts.alertLogs !== false) lines.push(`${m} ${log(tag, action)}`);
+          lines.push(`${m} ${count}${verdict}`);
         }
       }
     }
