@@ -5,7 +5,7 @@
 import { LiveCaptureError, startLiveCapture, type LiveCapture } from '../packet/live.js';
 import { CaptureParser, decodeFrame, formatIp, LINKTYPE_RAW } from '../packet/index.js';
 import { canonicalIp } from '../model/address.js';
-import { eventEndpoint, makeEvent, type Event, type WorkloadLookup } from '../events/index.js';
+import { eventEndpoint, makeEvent, SAMPLE_LIMITS, type Event, type WorkloadLookup } from '../events/index.js';
 import type { Inventory } from '../model/workload.js';
 import type { IpProto } from '../model/flow.js';
 import type { AddressIndex } from '../inventory/attribute.js';
@@ -137,6 +137,8 @@ export function violationOf(message: NflogMessage, at: number, tags: ReadonlyMap
     server,
     ruleId: tags.get(parsed.tag) ?? parsed.tag,
     action: parsed.action,
+    // The logged packet itself (from its IP header on) is the evidence.
+    sample: { linkType: LINKTYPE_RAW, frames: [{ tsUs: at * 1000, origLen: message.payload.length, data: message.payload.subarray(0, SAMPLE_LIMITS.snapLen).toString('base64') }] },
   };
 }
 

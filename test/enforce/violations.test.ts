@@ -42,7 +42,10 @@ test('a log prefix splits into the tag and the action, and only Palisade prefixe
 
 test('a logged packet becomes a violation with endpoints, protocol, rule and the workloads holding the addresses', () => {
   const index = new AddressIndex(inventory([workload('web', '10.200.8.10'), workload('db', '10.200.8.30')]));
-  const v = violationOf(parseNflog(RECORD) as NonNullable<ReturnType<typeof parseNflog>>, AT, new Map([['default', 'default']]), index);
+  const message = parseNflog(RECORD) as NonNullable<ReturnType<typeof parseNflog>>;
+  const { sample, ...v } = violationOf(message, AT, new Map([['default', 'default']]), index) as Violation;
+  // The logged packet is the sample: raw IP, as the kernel handed it over.
+  assert.deepEqual(sample, { linkType: 101, frames: [{ tsUs: AT * 1000, origLen: message.payload.length, data: message.payload.toString('base64') }] });
   assert.deepEqual(v, {
     time: '2026-06-01T00:00:00.000Z',
     protocol: 'tcp',
