@@ -89,14 +89,17 @@ async function runAgent(opts: Options): Promise<number> {
       return EXIT_OK;
     }
     const agent = await startAgent(base);
-    say(`enforcing${opts.netns !== undefined ? ` in ${opts.netns}` : ''} (fail ${fail}); SIGHUP reloads`);
+    say(`enforcing${opts.netns !== undefined ? ` in ${opts.netns}` : ''} (fail ${fail}); SIGHUP reloads, SIGUSR1 prints counters`);
     const reload = (): void => void agent.reload();
+    const status = (): void => void agent.status().then((st) => say(`status ${JSON.stringify(st)}`));
     process.on('SIGHUP', reload);
+    process.on('SIGUSR1', status);
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
     });
     process.off('SIGHUP', reload);
+    process.off('SIGUSR1', status);
     await agent.stop();
     return EXIT_OK;
   } catch (err) {

@@ -16,7 +16,9 @@ import { startWatchdog, type Watchdog } from './nft/watchdog.js';
 import { violationOfDecision, watchViolations, type Violation, type ViolationSource } from './violations.js';
 import { startProxyHost, type ProxyHost, type ProxyInput } from './proxy/host.js';
 import { proxyPolicy, type ProxyPolicy } from './proxy/proxy.js';
-import { startTap, type Tap } from './tap.js';
+import { startTap, type Tap, type TapStats } from './tap.js';
+import type { ProxyStats } from './proxy/proxy.js';
+import type { UdpStats } from './proxy/udp.js';
 import type { Flow } from '../model/flow.js';
 
 export type FailMode = 'open' | 'closed';
@@ -121,9 +123,17 @@ async function bridgeFiltering(target: NftTarget, say: (line: string) => void): 
 /** How long file changes settle before a reload: editors write a file in several steps. */
 const DEBOUNCE_MS = 200;
 
+/** What the agent's parts have counted, for an operator (SIGUSR1). */
+export interface AgentStatus {
+  rules: Ruleset['stats'];
+  proxy?: ProxyStats & { udp?: UdpStats };
+  tap?: TapStats;
+}
+
 export interface Agent {
   /** Reloads now (what a file change or SIGHUP does); resolves when the attempt is over. */
   reload(): Promise<void>;
+  status(): Promise<AgentStatus>;
   /** Stops watching; removes the table (fail open) or leaves it in force (fail closed). */
   stop(): Promise<void>;
 }
@@ -241,6 +251,13 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   });
   return {
     reload,
+    async status() {
+      const out: AgentStatus = { rules: current.ruleset.stats };
+      const p = await proxy?.stats().catch(() => undefined);
+      if (p !== undefined) out.proxy = p;
+      if (tap !== undefined) out.tap = tap.stats();
+      return out;
+    },
     stop() {
       stopping ??= (async () => {
         for (const w of watchers.watchers) w.close();

@@ -260,6 +260,17 @@ describe('the L7 proxy behind palisade agent', { skip, timeout: E2E_TIMEOUT_MS }
     assert.match(r.stdout + r.stderr, /Protocol error, got "H"/, 'redis-cli read the HTTP server\'s answer');
   });
 
+  test('SIGUSR1 prints the counters of the ruleset and the proxy', async () => {
+    const a = agent as AgentRun;
+    a.child.kill('SIGUSR1');
+    await within(5000, 'status message', () => a.messages.some((m) => m.includes('status {')), said);
+    const line = a.messages.find((m) => m.includes('status {')) as string;
+    const status = JSON.parse(line.slice(line.indexOf('{'))) as { rules: { redirectingRules: number }; proxy: { accepted: number; blocked: number; allowed: number; udp: { blocked: number; allowed: number } } };
+    assert.equal(status.rules.redirectingRules, 3);
+    assert.ok(status.proxy.accepted >= 4 && status.proxy.blocked >= 1 && status.proxy.allowed >= 3, line);
+    assert.ok(status.proxy.udp.blocked >= 1 && status.proxy.udp.allowed >= 1, line);
+  });
+
   test('kill -9 of the agent (fail closed) takes its proxy with it: redirected connections are refused, kernel rules go on', async () => {
     const a = agent as AgentRun;
     const proxies = (): number[] => namespacePids(lab.node.namespace).filter((pid) => {

@@ -54,7 +54,7 @@ process.on('message', (m: ToChild) => {
         await proxy?.setUdpDestinations(m.input.udp);
         send({ type: 'done', id: m.id });
       } else if (m.type === 'stats') {
-        send(proxy === undefined ? { type: 'done', id: m.id } : { type: 'done', id: m.id, stats: proxy.stats() });
+        send(proxy === undefined ? { type: 'done', id: m.id } : { type: 'done', id: m.id, stats: { ...proxy.stats(), udp: proxy.udpStats() } });
       } else if (m.type === 'stop') {
         await proxy?.close();
         process.exit(0);

@@ -14,6 +14,7 @@ import { compile } from '../../policy/compile.js';
 import { checkOriginalDestination } from './original-dst.js';
 import { L7Proxy, proxyPolicy, type ProxyDecision, type ProxyStats } from './proxy.js';
 import type { UdpDestination } from '../nft/ruleset.js';
+import type { UdpStats } from './udp.js';
 
 /** The port the agent's proxy listens on unless told otherwise. */
 export const DEFAULT_PROXY_PORT = 15001;
@@ -38,7 +39,7 @@ export interface ProxyHost {
   readonly port: number;
   /** The policy for connections decided from now on. */
   update(input: ProxyInput): Promise<void>;
-  stats(): Promise<ProxyStats>;
+  stats(): Promise<ProxyStats & { udp: UdpStats }>;
   stop(): Promise<void>;
   /** Resolves with a reason if the proxy ends while it should be running. */
   readonly ended: Promise<string>;
@@ -50,7 +51,7 @@ export type ToChild = { type: 'start'; port: number; input: ProxyInput } | { typ
 export type FromChild =
   | { type: 'ready'; port: number }
   | { type: 'failed'; message: string }
-  | { type: 'done'; id: number; stats?: ProxyStats }
+  | { type: 'done'; id: number; stats?: ProxyStats & { udp: UdpStats } }
   | { type: 'decision'; decision: ProxyDecision }
   | { type: 'say'; line: string };
 
@@ -78,7 +79,7 @@ async function startHere(opts: ProxyHostOptions): Promise<ProxyHost> {
       proxy.setPolicy(policyOf(input));
       await proxy.setUdpDestinations(input.udp);
     },
-    stats: async () => proxy.stats(),
+    stats: async () => ({ ...proxy.stats(), udp: proxy.udpStats() }),
     stop: () => proxy.close(),
     ended: new Promise<string>(() => undefined),
   };
@@ -100,7 +101,7 @@ async function startInNamespace(opts: ProxyHostOptions, netns: string): Promise<
   });
   let stopping = false;
   let nextId = 1;
-  const waiting = new Map<number, (stats?: ProxyStats) => void>();
+  const waiting = new Map<number, (stats?: ProxyStats & { udp: UdpStats }) => void>();
   const ended = new Promise<string>((resolve) => {
     child.once('exit', (code, signal) => {
       for (const w of waiting.values()) w();
@@ -131,7 +132,7 @@ async function startInNamespace(opts: ProxyHostOptions, netns: string): Promise<
     child.kill('SIGTERM');
     throw err;
   });
-  const ask = (m: { type: 'update'; input: ProxyInput } | { type: 'stats' }): Promise<ProxyStats | undefined> =>
+  const ask = (m: { type: 'update'; input: ProxyInput } | { type: 'stats' }): Promise<(ProxyStats & { udp: UdpStats }) | undefined> =>
     new Promise((resolve) => {
       if (!child.connected) return resolve(undefined);
       const id = nextId++;
