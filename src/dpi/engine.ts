@@ -299,20 +299,35 @@ function initialStates(protocols: readonly ProtocolModule[], transport: Transpor
       if (p.refines === undefined || !p.transports.includes(transport)) return;
       refiners.set(p.refines, [...(refiners.get(p.refines) ?? []), i]);
     });
-    initial = { state, anyAlive: state.includes(ALIVE), possible: firstBytePossibilities(protocols), refiners };
+    initial = { state, anyAlive: state.includes(ALIVE), possible: possibleFor(protocols), refiners };
     byTransport.set(transport, initial);
   }
   return initial;
 }
 
+/** The first-byte table does not depend on the transport: one per registry. */
+const possibleByRegistry = new WeakMap<readonly ProtocolModule[], Uint8Array>();
+
+function possibleFor(protocols: readonly ProtocolModule[]): Uint8Array {
+  let possible = possibleByRegistry.get(protocols);
+  if (possible === undefined) {
+    possible = firstBytePossibilities(protocols);
+    possibleByRegistry.set(protocols, possible);
+  }
+  return possible;
+}
+
 function firstBytePossibilities(protocols: readonly ProtocolModule[]): Uint8Array {
   const n = protocols.length;
   const possible = new Uint8Array(2 * 256 * n).fill(1);
+  const declaredHere = new Uint8Array(256);
   protocols.forEach((p, i) => {
     const declared = [p.firstBytes?.c2s, p.firstBytes?.s2c];
     declared.forEach((bytes, d) => {
       if (bytes === undefined) return;
-      for (let b = 0; b < 256; b++) if (!bytes.includes(b)) possible[((d << 8) | b) * n + i] = 0;
+      declaredHere.fill(0);
+      for (const b of bytes) declaredHere[b] = 1;
+      for (let b = 0; b < 256; b++) if (declaredHere[b] === 0) possible[((d << 8) | b) * n + i] = 0;
     });
   });
   return possible;

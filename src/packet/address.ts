@@ -24,11 +24,34 @@ const MAX_CACHED = 4096;
 export class AddressText {
   private readonly v4 = new Map<number, string>();
   private readonly v6 = new Map<string, string>();
+  /** The IPv4 address asked for last and its text: a session's two addresses are asked for in turn. */
+  private lastV4 = -1;
+  private lastV4Text = '';
+  private beforeV4 = -1;
+  private beforeV4Text = '';
 
   of(bytes: Buffer): string {
     if (bytes.length === 16) return this.ofV6(bytes);
     if (bytes.length !== 4) return formatIp(bytes);
     const value = be32(bytes, 0);
+    if (value === this.beforeV4) {
+      this.beforeV4 = this.lastV4;
+      this.lastV4 = value;
+      const hit = this.beforeV4Text;
+      this.beforeV4Text = this.lastV4Text;
+      this.lastV4Text = hit;
+      return hit;
+    }
+    if (value === this.lastV4) return this.lastV4Text;
+    const text = this.v4Text(value);
+    this.beforeV4 = this.lastV4;
+    this.beforeV4Text = this.lastV4Text;
+    this.lastV4 = value;
+    this.lastV4Text = text;
+    return text;
+  }
+
+  private v4Text(value: number): string {
     let text = this.v4.get(value);
     if (text === undefined) {
       if (this.v4.size >= MAX_CACHED) this.v4.clear();
