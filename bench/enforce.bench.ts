@@ -117,9 +117,9 @@ async function startNginx(lab: Lab, dir: string): Promise<void> {
   throw new Error('nginx did not answer in the server pod within 10 s');
 }
 
-/** Requests per second of wrk (one thread, 50 keep-alive connections, 5 s) from the client pod. */
+/** Requests per second of wrk (one thread, 50 keep-alive connections, 8 s) from the client pod. */
 async function wrkRps(lab: Lab): Promise<number> {
-  const r = await lab.run('client', 'taskset', ['-c', CLIENT_CPU, 'wrk', '-t1', '-c50', '-d5s', `http://${LAB.hosts.server}:${HTTP_PORT}/`]);
+  const r = await lab.run('client', 'taskset', ['-c', CLIENT_CPU, 'wrk', '-t1', '-c50', '-d8s', `http://${LAB.hosts.server}:${HTTP_PORT}/`]);
   const m = /Requests\/sec:\s+([\d.]+)/.exec(r.stdout);
   if (m === null) throw new Error(`wrk said: ${r.stdout} ${r.stderr}`);
   return Number(m[1]);
@@ -164,7 +164,7 @@ async function main(): Promise<void> {
     await startRedis(lab);
     const dir = mkdtempSync(join(tmpdir(), 'palisade-bench-nginx-'));
     await startNginx(lab, dir);
-    const rounds = 5;
+    const rounds = 7;
     const keep: Record<'none' | 'palisade', number[]> = { none: [], palisade: [] };
     const fresh: Record<'none' | 'palisade', number[]> = { none: [], palisade: [] };
     const http: Record<'none' | 'palisade', number[]> = { none: [], palisade: [] };
@@ -172,7 +172,7 @@ async function main(): Promise<void> {
       for (const mode of ['none', 'palisade'] as const) {
         if (mode === 'none') await removeTable(target);
         else await applyScript(changed.text, target);
-        keep[mode].push(await redisRps(lab, 1, 200_000));
+        keep[mode].push(await redisRps(lab, 1, 400_000));
         fresh[mode].push(await redisRps(lab, 0, 2_000));
         http[mode].push(await wrkRps(lab));
       }
