@@ -49,6 +49,27 @@ test('a protocol on its own well-known port wins a tie against an earlier one', 
   assert.equal(id.result().app, 'B');
 });
 
+test('past a match only candidates on their own port are probed, and one matching on its port ends the search', () => {
+  const a = fake('A', { m: 'match' });
+  const b = fake('B', { m: 'match' });
+  const c = fake('C', { m: 'need-more' }, { ports: [53] });
+  const d = fake('D', { m: 'match' }, { ports: [53] });
+  const e = fake('E', { m: 'match' }, { ports: [53] });
+  const id = new Identifier('udp', 40000, 53, [a, b, c, d, e]);
+  id.feed('c2s', ascii('m'));
+  assert.equal(id.result().app, 'D');
+  assert.deepEqual([a, b, c, d, e].map((p) => p.calls.length), [1, 0, 1, 1, 0]);
+});
+
+test('a match on its own port is not probed past', () => {
+  const a = fake('A', { m: 'match' }, { ports: [53] });
+  const b = fake('B', { m: 'match' }, { ports: [53] });
+  const id = new Identifier('udp', 40000, 53, [a, b]);
+  id.feed('c2s', ascii('m'));
+  assert.equal(id.result().app, 'A');
+  assert.deepEqual(b.calls, []);
+});
+
 test('a session whose candidates all said no is done and unknown', () => {
   const id = new Identifier('tcp', 40000, 80, [fake('A', {}, { ports: [80] })]);
   id.feed('c2s', ascii('zzz'));

@@ -206,3 +206,27 @@ test('a pcapng section describing more than 4096 interfaces has the extra ones s
   assert.equal(stats.interfaces, 4096);
   assert.equal(stats.badRecords, 1);
 });
+
+test('pushFrames hands each record where it lies in the chunk, the same records push() gives', () => {
+  const dir = `${CORPUS}/pcap`;
+  for (const name of ['dns.pcap', 'quic-v2.pcapng', 'tls_ech.pcapng']) {
+    const file = readFileSync(`${dir}/${name}`);
+    for (const size of [file.length, 997]) {
+      const viaPush = parseBytes(file, size);
+      const p = new CaptureParser();
+      const frames: Array<Pick<CaptureRecord, 'linkType' | 'ts' | 'data'>> = [];
+      for (let i = 0; i < file.length; i += size) {
+        p.pushFrames(file.subarray(i, i + size), {
+          frame: (linkType, ts, bytes, at, end) => frames.push({ linkType, ts, data: Buffer.from(bytes.subarray(at, end)) }),
+        });
+      }
+      p.end();
+      assert.deepEqual(
+        frames,
+        viaPush.records.map((r) => ({ linkType: r.linkType, ts: r.ts, data: r.data })),
+        `${name} in chunks of ${size}`,
+      );
+      assert.deepEqual(p.stats, viaPush.stats);
+    }
+  }
+});
