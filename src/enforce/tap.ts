@@ -92,7 +92,7 @@ export class TapSink implements SessionSink {
     }
     if (st.decided && st.waiting === undefined) return;
     const frames = st.frames;
-    const wanted = frames === undefined ? this.held < MAX_HELD_FRAMES : frames.length === 1 && pkt.payload.length > 0;
+    const wanted = frames === undefined ? this.held < MAX_HELD_FRAMES : frames.length === 1 && pkt.payloadEnd > pkt.payloadAt;
     if (wanted) {
       const bytes = pkt.frame;
       const frame = { linkType: pkt.linkType, tsUs: pkt.ts, origLen: bytes.length, data: Buffer.from(bytes.subarray(0, SAMPLE_LIMITS.snapLen)) };
