@@ -178,7 +178,7 @@ async function main(): Promise<void> {
       }
     }
     const line = (what: string, x: Record<'none' | 'palisade', number[]>): string =>
-      `${what}: no table ${median(x.none).toFixed(0)} req/s, Palisade's table ${median(x.palisade).toFixed(0)} req/s, ratio ${(median(x.palisade) / median(x.none)).toFixed(3)} (median of ${rounds})`;
+      `${what}: no table ${median(x.none).toFixed(0)} req/s, Palisade's table ${median(x.palisade).toFixed(0)} req/s, ratio ${(median(x.palisade) / median(x.none)).toFixed(3)} (median of ${rounds}; ratio per round ${x.palisade.map((p, i) => (p / (x.none[i] as number)).toFixed(3)).join(' ')})`;
     console.log(line('redis GET, 50 long-lived connections', keep));
     console.log(line('redis GET, a new connection per request', fresh));
     console.log(line('wrk HTTP GET to nginx, 50 keep-alive connections', http));
