@@ -89,15 +89,17 @@ async function runAgent(opts: Options): Promise<number> {
       return EXIT_OK;
     }
     const agent = await startAgent(base);
-    say(`enforcing${opts.netns !== undefined ? ` in ${opts.netns}` : ''} (fail ${fail}); SIGHUP reloads, SIGUSR1 prints counters`);
     const reload = (): void => void agent.reload();
     const status = (): void => void agent.status().then((st) => say(`status ${JSON.stringify(st)}`));
+    // Every handler is in place before "enforcing" is said: whoever waits for it may signal at once.
     process.on('SIGHUP', reload);
     process.on('SIGUSR1', status);
-    await new Promise<void>((resolve) => {
+    const stopped = new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
     });
+    say(`enforcing${opts.netns !== undefined ? ` in ${opts.netns}` : ''} (fail ${fail}); SIGHUP reloads, SIGUSR1 prints counters`);
+    await stopped;
     process.off('SIGHUP', reload);
     process.off('SIGUSR1', status);
     await agent.stop();

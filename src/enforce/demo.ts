@@ -22,7 +22,7 @@ import { startAgent, type Agent } from './agent.js';
 import { DEFAULT_PROXY_PORT } from './proxy/host.js';
 import { attempt, LATERAL_MOVEMENT, portScan, type AttackStep, type AttemptOutcome, type ScanResult } from './attacker.js';
 import { labDown, LabError, labUp, runInPod, labPod, type LabState } from './lab/lab.js';
-import { eventOfViolation, workloadLookup, type Violation } from './violations.js';
+import { eventOfViolation, workloadLookup } from './violations.js';
 
 /** One edge of the learned service map, by the group names the policy uses. */
 export interface MapRow {

@@ -16,11 +16,11 @@ import { startLiveCapture, type LiveCapture } from '../packet/live.js';
 import { FlowBuilder } from '../dpi/flows.js';
 import { Identifier } from '../dpi/engine.js';
 import type { Flow } from '../model/flow.js';
-import type { Connection } from '../model/connection.js';
 import type { Verdict } from '../model/verdict.js';
 import { SAMPLE_LIMITS } from '../events/index.js';
 import type { Violation, ViolationEndpoint } from './violations.js';
 import type { ProxyPolicy } from './proxy/proxy.js';
+import { connectionOf } from './proxy/decision.js';
 
 /** Frames kept for undecided sessions at once (one each): beyond it a decision has no sample. */
 const MAX_HELD_FRAMES = 10_000;
@@ -141,10 +141,7 @@ export class TapSink implements SessionSink {
   }
 
   private verdict(s: Session, app: string | undefined, pending: boolean): Verdict {
-    const conn: Connection = { ipProto: s.ipProto, client: { ip: s.client.ip, port: s.client.port }, server: { ip: s.server.ip, port: s.server.port }, at: Math.floor(s.firstTs / 1000) };
-    if (app !== undefined) conn.app = app;
-    if (pending) conn.appPending = true;
-    return this.opts.policy().decide(conn);
+    return this.opts.policy().decide(connectionOf(s.ipProto, s.client, s.server, Math.floor(s.firstTs / 1000), app, pending));
   }
 
   private settle(s: Session, st: TapState, verdict: Verdict): void {

@@ -1,6 +1,5 @@
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +9,7 @@ import type { Violation } from '../../src/enforce/violations.js';
 import type { Event } from '../../src/events/index.js';
 import { repoRoot } from '../support/corpus.js';
 import { createLab, skipReason, type Lab } from './lab-netns.js';
+import { runAgent, type AgentRun } from './agent-process.js';
 
 const skip = skipReason();
 
@@ -64,60 +64,8 @@ ${Object.entries(LAB.hosts)
   .join('\n')}
 `;
 
-/** An agent process and everything it printed, line by line. */
-interface AgentRun {
-  child: ChildProcess;
-  violations: Violation[];
-  messages: string[];
-  /** Resolves once a line satisfying `want` has been printed (on stderr, or a violation on stdout), within `ms`. */
-  waitFor(what: string, want: () => boolean, ms?: number): Promise<void>;
-  exited: Promise<number | null>;
-}
-
 function startAgent(lab: Lab, dir: string, fail: 'open' | 'closed', extra: readonly string[] = []): AgentRun {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(repoRoot, 'scripts/palisade.ts'), 'agent', '--policy', join(dir, 'policy.yaml'), '--inventory', join(dir, 'inventory.yaml'), '--netns', lab.node.namespace, '--fail', fail, ...extra],
-    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const run: AgentRun = {
-    child,
-    violations: [],
-    messages: [],
-    waitFor(what, want, ms = 20_000) {
-      return new Promise((resolve, reject) => {
-        if (want()) return resolve();
-        const timer = setTimeout(() => {
-          clearInterval(poll);
-          reject(new Error(`agent: no ${what} within ${ms} ms; it said:\n${run.messages.join('\n')}\nand reported:\n${run.violations.map((v) => JSON.stringify(v)).join('\n')}`));
-        }, ms);
-        const poll = setInterval(() => {
-          if (!want()) return;
-          clearTimeout(timer);
-          clearInterval(poll);
-          resolve();
-        }, 20);
-      });
-    },
-    exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))),
-  };
-  let out = '';
-  child.stdout?.setEncoding('utf8').on('data', (text: string) => {
-    out += text;
-    for (let nl = out.indexOf('\n'); nl >= 0; nl = out.indexOf('\n')) {
-      run.violations.push(JSON.parse(out.slice(0, nl)) as Violation);
-      out = out.slice(nl + 1);
-    }
-  });
-  let err = '';
-  child.stderr?.setEncoding('utf8').on('data', (text: string) => {
-    err += text;
-    for (let nl = err.indexOf('\n'); nl >= 0; nl = err.indexOf('\n')) {
-      run.messages.push(err.slice(0, nl));
-      err = err.slice(nl + 1);
-    }
-  });
-  return run;
+  return runAgent(['--policy', join(dir, 'policy.yaml'), '--inventory', join(dir, 'inventory.yaml'), '--netns', lab.node.namespace, '--fail', fail, ...extra]);
 }
 
 async function enforcing(run: AgentRun): Promise<void> {

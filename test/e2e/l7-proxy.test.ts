@@ -5,14 +5,14 @@
 
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Violation } from '../../src/enforce/violations.js';
 import { namespacePids } from '../../src/enforce/lab/netns.js';
-import { repoRoot } from '../support/corpus.js';
 import { createLab, skipReason, type Lab } from './lab-netns.js';
+import { runAgent, type AgentRun } from './agent-process.js';
 
 const skip = skipReason();
 
@@ -77,37 +77,8 @@ ${Object.entries(LAB.hosts)
   .join('\n')}
 `;
 
-interface AgentRun {
-  child: ChildProcess;
-  violations: Violation[];
-  messages: string[];
-  exited: Promise<number | null>;
-}
-
 function startAgent(lab: Lab, dir: string): AgentRun {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(repoRoot, 'scripts/palisade.ts'), 'agent', '--policy', join(dir, 'policy.yaml'), '--inventory', join(dir, 'inventory.yaml'), '--netns', lab.node.namespace, '--fail', 'closed'],
-    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const run: AgentRun = { child, violations: [], messages: [], exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))) };
-  let out = '';
-  child.stdout?.setEncoding('utf8').on('data', (text: string) => {
-    out += text;
-    for (let nl = out.indexOf('\n'); nl >= 0; nl = out.indexOf('\n')) {
-      run.violations.push(JSON.parse(out.slice(0, nl)) as Violation);
-      out = out.slice(nl + 1);
-    }
-  });
-  let err = '';
-  child.stderr?.setEncoding('utf8').on('data', (text: string) => {
-    err += text;
-    for (let nl = err.indexOf('\n'); nl >= 0; nl = err.indexOf('\n')) {
-      run.messages.push(err.slice(0, nl));
-      err = err.slice(nl + 1);
-    }
-  });
-  return run;
+  return runAgent(['--policy', join(dir, 'policy.yaml'), '--inventory', join(dir, 'inventory.yaml'), '--netns', lab.node.namespace, '--fail', 'closed']);
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

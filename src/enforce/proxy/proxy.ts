@@ -36,6 +36,7 @@ import type { CompiledPolicy } from '../../policy/compile.js';
 import type { AddressIndex } from '../../inventory/attribute.js';
 import { originalDestination, type Destination } from './original-dst.js';
 import { UdpRelay, type UdpLimits, type UdpStats } from './udp.js';
+import { connectionOf, decisionOf, identifiedApp } from './decision.js';
 import type { UdpDestination } from '../nft/ruleset.js';
 
 /** What the proxy needs of the policy in force; swapped whole on a reload. */
@@ -373,10 +374,7 @@ class Session {
   }
 
   private verdict(app: string | undefined, pending: boolean): Verdict {
-    const conn: Connection = { ipProto: 'tcp', client: { ip: this.clientEnd.ip, port: this.clientEnd.port }, server: { ip: this.serverEnd.ip, port: this.serverEnd.port }, at: this.at };
-    if (app !== undefined) conn.app = app;
-    if (pending) conn.appPending = true;
-    return this.proxy.current.decide(conn);
+    return this.proxy.current.decide(connectionOf('tcp', this.clientEnd, this.serverEnd, this.at, app, pending));
   }
 
   /** Payload before the splice: identified while undecided, held until the splice. */
@@ -410,25 +408,13 @@ class Session {
     this.decisionMade = true;
     for (const t of this.timers.splice(0)) clearTimeout(t);
     const r = this.identifier.result();
-    const identified = r.confidence === 'dpi';
-    const verdict = given ?? this.verdict(identified ? r.app.toLowerCase() : undefined, false);
-    const action: ProxyAction = !verdict.allowed ? 'block' : verdict.violation ? 'alert' : 'allow';
-    const limit = this.proxy.bounds.evidenceBytes;
-    const evidence = (d: number): Buffer => Buffer.from(Buffer.concat(this.held[d] as Buffer[]).subarray(0, limit));
-    this.proxy.decided({
-      ipProto: 'tcp',
-      at: this.at,
-      decidedAfterMs: this.proxy.now() - this.at,
-      client: { ...this.clientEnd },
-      server: { ...this.serverEnd },
-      app: identified ? r.app.toLowerCase() : 'unknown',
-      appConfidence: identified ? 'dpi' : r.confidence,
-      meta: r.meta,
-      verdict,
-      action,
-      trigger,
-      evidence: { c2s: evidence(C2S), s2c: evidence(S2C) },
+    const verdict = given ?? this.verdict(identifiedApp(r), false);
+    const d = decisionOf({
+      ipProto: 'tcp', at: this.at, now: this.proxy.now(), client: this.clientEnd, server: this.serverEnd, identification: r, verdict, trigger,
+      c2s: this.held[C2S] as Buffer[], s2c: this.held[S2C] as Buffer[], evidenceBytes: this.proxy.bounds.evidenceBytes,
     });
+    const action = d.action;
+    this.proxy.decided(d);
     if (action === 'block') {
       if (!this.client.destroyed) this.client.resetAndDestroy();
       if (this.upstream !== undefined && !this.upstream.destroyed) this.upstream.resetAndDestroy();

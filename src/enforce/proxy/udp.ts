@@ -13,10 +13,9 @@ import dgram, { type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { Identifier } from '../../dpi/engine.js';
 import { canonicalIp } from '../../model/address.js';
-import type { Connection } from '../../model/connection.js';
-import type { Verdict } from '../../model/verdict.js';
 import type { UdpDestination } from '../nft/ruleset.js';
-import type { ProxyAction, ProxyDecision, ProxyEndpoint, ProxyPolicy } from './proxy.js';
+import type { ProxyDecision, ProxyEndpoint, ProxyPolicy } from './proxy.js';
+import { connectionOf, decisionOf, identifiedApp } from './decision.js';
 
 export interface UdpLimits {
   maxSessions: number;
@@ -164,34 +163,17 @@ export class UdpRelay {
     s.idle = setTimeout(() => this.end(s), this.limits.idleMs);
   }
 
-  private verdict(s: Session, app: string | undefined): Verdict {
-    const conn: Connection = { ipProto: 'udp', client: { ip: s.client.ip, port: s.client.port }, server: { ip: s.server.ip, port: s.server.port }, at: s.at };
-    if (app !== undefined) conn.app = app;
-    return this.ctx.policy().decide(conn);
-  }
-
   private decide(s: Session, trigger: ProxyDecision['trigger']): void {
     if (s.state !== 'pending' || this.sessions.get(s.key) !== s) return;
     clearTimeout(s.timer);
     const r = s.identifier.result();
-    const identified = r.confidence === 'dpi';
-    const verdict = this.verdict(s, identified ? r.app.toLowerCase() : undefined);
-    const action: ProxyAction = !verdict.allowed ? 'block' : verdict.violation ? 'alert' : 'allow';
-    const first = Buffer.concat(s.held).subarray(0, this.limits.evidenceBytes);
-    this.ctx.report({
-      ipProto: 'udp',
-      at: s.at,
-      decidedAfterMs: this.ctx.now() - s.at,
-      client: { ...s.client },
-      server: { ...s.server },
-      app: identified ? r.app.toLowerCase() : 'unknown',
-      appConfidence: identified ? 'dpi' : r.confidence,
-      meta: r.meta,
-      verdict,
-      action,
-      trigger,
-      evidence: { c2s: Buffer.from(first), s2c: Buffer.alloc(0) },
+    const verdict = this.ctx.policy().decide(connectionOf('udp', s.client, s.server, s.at, identifiedApp(r), false));
+    const d = decisionOf({
+      ipProto: 'udp', at: s.at, now: this.ctx.now(), client: s.client, server: s.server, identification: r, verdict, trigger,
+      c2s: s.held, s2c: [], evidenceBytes: this.limits.evidenceBytes,
     });
+    const action = d.action;
+    this.ctx.report(d);
     if (action === 'block') {
       this.counts.blocked++;
       this.counts.dropped += s.held.length;
