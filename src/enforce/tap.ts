@@ -77,6 +77,8 @@ export class TapSink implements SessionSink {
   private readonly flows: FlowBuilder;
   private readonly states = new WeakMap<Session, TapState>();
   private held = 0;
+  /** Violations decided and waiting (at most REPORT_WAIT_MS) for DPI to name the application. */
+  private readonly waiting = new Map<Session, TapState>();
   readonly counts: TapStats = { sessions: 0, decided: 0, violations: 0, leftToEnforcement: 0 };
 
   constructor(private readonly opts: Pick<TapOptions, 'policy' | 'onViolation' | 'onFlow'>) {
@@ -124,7 +126,6 @@ export class TapSink implements SessionSink {
     }
   }
 
-  private readonly waiting = new Map<Session, TapState>();
 
   onGap(s: Session, dir: Direction): void {
     this.flows.onGap(s, dir);

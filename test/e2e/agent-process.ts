@@ -54,3 +54,10 @@ export function runAgent(args: readonly string[]): AgentRun {
   lines(child.stderr, (line) => run.messages.push(line));
   return run;
 }
+
+/** Palisade's inventory of one pod per host, all on node-1, labelled app=<host>, in a namespace. */
+export function inventoryYaml(namespace: string, hosts: Record<string, string>): string {
+  const pods = Object.entries(hosts).map(([name, ip]) =>
+    [`  - name: ${name}`, `    namespace: ${namespace}`, '    kind: Pod', `    labels: { app: ${name} }`, '    node: node-1', `    image: registry.example/${name}:1`, `    service: ${name}`, `    addresses: [${ip}]`].join('\n'));
+  return `workloads:\n${pods.join('\n')}\n`;
+}

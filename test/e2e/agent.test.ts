@@ -9,7 +9,7 @@ import type { Violation } from '../../src/enforce/violations.js';
 import type { Event } from '../../src/events/index.js';
 import { repoRoot } from '../support/corpus.js';
 import { createLab, skipReason, type Lab } from './lab-netns.js';
-import { runAgent, type AgentRun } from './agent-process.js';
+import { inventoryYaml, runAgent, type AgentRun } from './agent-process.js';
 
 const skip = skipReason();
 
@@ -49,20 +49,7 @@ spec:
       action: allow
 `;
 
-const INVENTORY = `workloads:
-${Object.entries(LAB.hosts)
-  .map(
-    ([name, ip]) => `  - name: ${name}
-    namespace: e2e
-    kind: Pod
-    labels: { app: ${name} }
-    node: node-1
-    image: registry.example/${name}:1
-    service: ${name}
-    addresses: [${ip}]`,
-  )
-  .join('\n')}
-`;
+const INVENTORY = inventoryYaml('e2e', LAB.hosts);
 
 function startAgent(lab: Lab, dir: string, fail: 'open' | 'closed', extra: readonly string[] = []): AgentRun {
   return runAgent(['--policy', join(dir, 'policy.yaml'), '--inventory', join(dir, 'inventory.yaml'), '--netns', lab.node.namespace, '--fail', fail, ...extra]);

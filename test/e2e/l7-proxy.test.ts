@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { Violation } from '../../src/enforce/violations.js';
 import { namespacePids } from '../../src/enforce/lab/netns.js';
 import { createLab, skipReason, type Lab } from './lab-netns.js';
-import { runAgent, type AgentRun } from './agent-process.js';
+import { inventoryYaml, runAgent, type AgentRun } from './agent-process.js';
 
 const skip = skipReason();
 
@@ -64,18 +64,7 @@ spec:
       action: allow
 `;
 
-const INVENTORY = `workloads:
-${Object.entries(LAB.hosts)
-  .map(([name, ip]) => `  - name: ${name}
-    namespace: l7
-    kind: Pod
-    labels: { app: ${name} }
-    node: node-1
-    image: registry.example/${name}:1
-    service: ${name}
-    addresses: [${ip}]`)
-  .join('\n')}
-`;
+const INVENTORY = inventoryYaml('l7', LAB.hosts);
 
 function startAgent(lab: Lab, dir: string): AgentRun {
   return runAgent(['--policy', join(dir, 'policy.yaml'), '--inventory', join(dir, 'inventory.yaml'), '--netns', lab.node.namespace, '--fail', 'closed']);
@@ -83,13 +72,6 @@ function startAgent(lab: Lab, dir: string): AgentRun {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function within(ms: number, what: string, want: () => boolean, said: () => string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!want()) {
-    if (Date.now() > deadline) throw new Error(`no ${what} within ${ms} ms; the agent said:\n${said()}`);
-    await sleep(10);
-  }
-}
 
 describe('the L7 proxy behind palisade agent', { skip, timeout: E2E_TIMEOUT_MS }, () => {
   let lab: Lab;
@@ -118,7 +100,7 @@ describe('the L7 proxy behind palisade agent', { skip, timeout: E2E_TIMEOUT_MS }
       assert.ok(text.includes(ready), `${name} did not start: ${text}`);
     }
     agent = startAgent(lab, dir);
-    await within(20_000, '"enforcing" message', () => (agent as AgentRun).messages.some((m) => m.includes('enforcing')), said);
+    await (agent as AgentRun).waitFor('"enforcing" message', () => (agent as AgentRun).messages.some((m) => m.includes('enforcing')), 20_000);
   });
 
   afterEach(() => {
@@ -135,8 +117,6 @@ describe('the L7 proxy behind palisade agent', { skip, timeout: E2E_TIMEOUT_MS }
   });
 
   const counter = async (): Promise<number> => {
-    const r = await lab.run('web', 'true', []);
-    assert.equal(r.code, 0);
     const listed = await new Promise<string>((resolve) => {
       const nft = spawn('ip', ['netns', 'exec', lab.node.namespace, 'nft', 'list', 'counter', 'inet', 'palisade', 'l7']);
       let text = '';
@@ -170,7 +150,7 @@ describe('the L7 proxy behind palisade agent', { skip, timeout: E2E_TIMEOUT_MS }
     const started = Date.now();
     const attempt = lab.run('web', 'redis-cli', ['-h', LAB.hosts.db, '-p', String(PORT.http), 'CONFIG', 'GET', '*']);
     const mine = (v: Violation): boolean => v.client.ip === LAB.hosts.web && v.server.port === PORT.http && Date.parse(v.time) >= started - 1000;
-    await within(REPORT_WITHIN_MS, 'violation web → db:8080 from the proxy', () => (agent as AgentRun).violations.some(mine), said);
+    await (agent as AgentRun).waitFor('violation web → db:8080 from the proxy', () => (agent as AgentRun).violations.some(mine), REPORT_WITHIN_MS);
     const r = await attempt;
     assert.notEqual(r.code, 0);
     assert.match(r.stdout + r.stderr, /reset|closed|Error/i);
@@ -200,7 +180,7 @@ describe('the L7 proxy behind palisade agent', { skip, timeout: E2E_TIMEOUT_MS }
        s.send(Buffer.from('SSH-2.0-OpenSSH_9.2 over udp\\r\\n'), 53, '${LAB.hosts.db}'); setTimeout(() => { console.log('silent'); process.exit(0); }, 3000);`]);
     assert.equal(sent.stdout.trim(), 'silent', sent.stderr);
     const mine = (v: Violation): boolean => v.client.ip === LAB.hosts.web && v.server.port === 53 && Date.parse(v.time) >= started - 1000;
-    await within(3000, 'violation web → db:53 from the proxy', () => (agent as AgentRun).violations.some(mine), said);
+    await (agent as AgentRun).waitFor('violation web → db:53 from the proxy', () => (agent as AgentRun).violations.some(mine), 3000);
     const v = (agent as AgentRun).violations.find(mine) as Violation;
     assert.deepEqual({ protocol: v.protocol, action: v.action, ruleId: v.ruleId, server: v.server.workload }, { protocol: 'udp', action: 'block', ruleId: 'default', server: 'l7/db' });
     assert.notEqual(v.app, 'dns');
@@ -225,7 +205,7 @@ describe('the L7 proxy behind palisade agent', { skip, timeout: E2E_TIMEOUT_MS }
     writeFileSync(join(dir, 'policy.yaml'), policy('[HTTP, Redis]'));
     const reloads = (agent as AgentRun).messages.filter((m) => m.includes('reloaded')).length;
     (agent as AgentRun).child.kill('SIGHUP');
-    await within(20_000, '"reloaded" message', () => (agent as AgentRun).messages.filter((m) => m.includes('reloaded')).length > reloads, said);
+    await (agent as AgentRun).waitFor('"reloaded" message', () => (agent as AgentRun).messages.filter((m) => m.includes('reloaded')).length > reloads, 20_000);
     // Redis on the HTTP port is now allowed: the HTTP server answers it with an error of its own.
     const r = await lab.run('web', 'redis-cli', ['-h', LAB.hosts.db, '-p', String(PORT.http), 'PING']);
     assert.match(r.stdout + r.stderr, /Protocol error, got "H"/, 'redis-cli read the HTTP server\'s answer');
@@ -234,7 +214,7 @@ describe('the L7 proxy behind palisade agent', { skip, timeout: E2E_TIMEOUT_MS }
   test('SIGUSR1 prints the counters of the ruleset and the proxy', async () => {
     const a = agent as AgentRun;
     a.child.kill('SIGUSR1');
-    await within(5000, 'status message', () => a.messages.some((m) => m.includes('status {')), said);
+    await (agent as AgentRun).waitFor('status message', () => a.messages.some((m) => m.includes('status {')), 5000);
     const line = a.messages.find((m) => m.includes('status {')) as string;
     const status = JSON.parse(line.slice(line.indexOf('{'))) as { rules: { redirectingRules: number }; proxy: { accepted: number; blocked: number; allowed: number; udp: { blocked: number; allowed: number } } };
     assert.equal(status.rules.redirectingRules, 3);
