@@ -1,7 +1,9 @@
 // The kernel half of enforcement at cluster scale: a 10,000-workload, 50,000-rule policy compiled
 // into the nftables table and put in force in a pal- namespace (first load and a policy change),
-// then redis-benchmark and wrk (against nginx) between two lab pods through the node with no table
-// and with Palisade's table. Needs root; figures go to docs/BENCHMARKS.md, "Enforcement".
+// then redis-benchmark and wrk (against nginx) between two lab pods through the node, with no
+// table, with a table holding only the established rule (conntrack's own cost) and with
+// Palisade's table, in the same run: one lab at a time, and the three side by side on the same
+// cores. Needs root; figures go to docs/BENCHMARKS.md, "Enforcement".
 
 import type { Group, Mode, Policy, Rule } from '../src/model/policy.js';
 import type { Inventory, Workload } from '../src/model/workload.js';
@@ -20,7 +22,13 @@ const SERVICES = 1_000;
 const RULES = 50_000;
 const NOW = Date.parse('2026-06-01T00:00:00Z');
 const PORTS = [80, 443, 5432, 3306, 6379, 8080, 9090, 5672, 27017, 53];
-const LAB = { name: 'enfbench', hosts: { client: '10.200.60.1', server: '10.200.60.2' }, prefix: 24, nodeAddress: '10.200.60.254' };
+/**
+ * Three identical labs (client and server pod on a bridge in a node namespace), so that no table,
+ * a table holding only the established rule and Palisade's table are each in force somewhere for
+ * the whole run: rounds alternate between labs instead of loading 150,000 rules before each
+ * measurement, and the labs swap roles between phases so no lab's own quirks favour one table.
+ */
+const LABS = [0, 1, 2].map((i) => ({ name: `enfb${i}`, hosts: { client: `10.200.${60 + i}.1`, server: `10.200.${60 + i}.2` }, prefix: 24, nodeAddress: `10.200.${60 + i}.254` }));
 const PROXY_PORT = 15001;
 const REDIS_PORT = 6379;
 const HTTP_PORT = 8080;
@@ -38,15 +46,15 @@ function workload(name: string, app: string, ip: string): Workload {
 }
 
 /**
- * Generated workloads live in 10.200.16.0-10.200.55.255 (set elements only, no traffic); the two
- * lab pods are workloads too, with the one rule between them last in decision order, so every new
+ * Generated workloads live in 10.200.16.0-10.200.55.255 (set elements only, no traffic); the
+ * labs' pods are workloads too, so one table serves any lab, with the one rule between them last in decision order, so every new
  * connection between them walks the whole chain.
  */
 function buildPolicy(variant: number, applications: string[] = []): { policy: Policy; inventory: Inventory } {
   rng = seededRandom();
   const workloads: Workload[] = [];
   for (let i = 0; i < WORKLOADS; i++) workloads.push(workload(`svc${i % SERVICES}-${i}`, `svc${i % SERVICES}`, `10.200.${16 + (i >> 8)}.${i & 255}`));
-  workloads.push(workload('client', 'bench-client', LAB.hosts.client), workload('server', 'bench-server', LAB.hosts.server));
+  for (const [i, lab] of LABS.entries()) workloads.push(workload(`client${i}`, 'bench-client', lab.hosts.client), workload(`server${i}`, 'bench-server', lab.hosts.server));
   const modeOf = (s: number): Mode | undefined => (s < 100 ? 'protect' : s < 300 ? 'monitor' : undefined);
   const groups: Group[] = Array.from({ length: SERVICES }, (_, s) => {
     const mode = modeOf(s);
@@ -90,7 +98,7 @@ function build(variant: number, applications: string[] = []): { text: string; co
 }
 
 async function startRedis(lab: Lab): Promise<void> {
-  const server = lab.spawn('server', 'taskset', ['-c', SERVER_CPU, 'redis-server', '--bind', LAB.hosts.server, '--port', String(REDIS_PORT), '--protected-mode', 'no', '--save', '', '--appendonly', 'no']);
+  const server = lab.spawn('server', 'taskset', ['-c', SERVER_CPU, 'redis-server', '--bind', lab.address('server'), '--port', String(REDIS_PORT), '--protected-mode', 'no', '--save', '', '--appendonly', 'no']);
   let said = '';
   server.stdout?.setEncoding('utf8');
   for await (const chunk of server.stdout ?? []) {
@@ -106,34 +114,101 @@ async function startNginx(lab: Lab, dir: string): Promise<void> {
     'worker_processes 1;', `pid ${join(dir, 'nginx.pid')};`, `error_log ${join(dir, 'error.log')};`, 'daemon off;',
     'events { worker_connections 1024; }',
     'http {', '  access_log off;', `  client_body_temp_path ${dir}; proxy_temp_path ${dir}; fastcgi_temp_path ${dir}; uwsgi_temp_path ${dir}; scgi_temp_path ${dir};`,
-    `  server { listen ${LAB.hosts.server}:${HTTP_PORT}; location / { return 200 "ok\\n"; } }`, '}', '',
+    `  server { listen ${lab.address('server')}:${HTTP_PORT}; location / { return 200 "ok\\n"; } }`, '}', '',
   ].join('\n'));
   lab.spawn('server', 'taskset', ['-c', SERVER_CPU, 'nginx', '-p', dir, '-c', join(dir, 'nginx.conf')]);
   for (let i = 0; i < 100; i++) {
-    const r = await lab.run('client', 'curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '1', `http://${LAB.hosts.server}:${HTTP_PORT}/`]).catch(() => undefined);
+    const r = await lab.run('client', 'curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '1', `http://${lab.address('server')}:${HTTP_PORT}/`]).catch(() => undefined);
     if (r?.stdout === '200') return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error('nginx did not answer in the server pod within 10 s');
 }
 
-/** Requests per second of wrk (one thread, 50 keep-alive connections, 8 s) from the client pod. */
-async function wrkRps(lab: Lab): Promise<number> {
-  const r = await lab.run('client', 'taskset', ['-c', CLIENT_CPU, 'wrk', '-t1', '-c50', '-d8s', `http://${LAB.hosts.server}:${HTTP_PORT}/`]);
+/** Seconds of each throughput measurement; rounds per phase of each method (BENCH_ROUNDS, BENCH_SHARED_ROUNDS). */
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
+const SHARED_ROUNDS = Number(process.env.BENCH_SHARED_ROUNDS ?? 8);
+
+/** Requests per second of wrk (one thread, 50 keep-alive connections) from the client pod. */
+async function wrkRps(lab: Lab, seconds = SECONDS): Promise<number> {
+  const r = await lab.run('client', 'taskset', ['-c', CLIENT_CPU, 'wrk', '-t1', '-c50', `-d${seconds}s`, `http://${lab.address('server')}:${HTTP_PORT}/`]);
   const m = /Requests\/sec:\s+([\d.]+)/.exec(r.stdout);
   if (m === null) throw new Error(`wrk said: ${r.stdout} ${r.stderr}`);
   return Number(m[1]);
 }
 
-/** Requests per second of redis-benchmark GET from the client pod (keepalive 1: long-lived connections; 0: a connection per request). */
-async function redisRps(lab: Lab, keepalive: 0 | 1, requests: number): Promise<number> {
-  const r = await lab.run('client', 'taskset', ['-c', CLIENT_CPU, 'redis-benchmark', '-h', LAB.hosts.server, '-p', String(REDIS_PORT), '-t', 'get', '-n', String(requests), '-c', '50', '-k', String(keepalive), '-q']);
+/**
+ * Requests per second of redis-benchmark GET over 50 long-lived connections for a fixed time
+ * (stopped with SIGINT; its last progress line holds the overall rate, `rps=… (overall: …)`), so that runs side by side
+ * end together.
+ */
+async function redisKeepRps(lab: Lab, seconds = SECONDS): Promise<number> {
+  const r = await lab.run('client', 'timeout', ['-s', 'INT', String(seconds), 'taskset', '-c', CLIENT_CPU, 'redis-benchmark', '-h', lab.address('server'), '-p', String(REDIS_PORT), '-t', 'get', '-n', '1000000000', '-c', '50', '-k', '1', '-q']);
+  const all = [...r.stdout.matchAll(/rps=[\d.]+ \(overall: ([\d.]+)\)/g)];
+  if (all.length === 0) throw new Error(`redis-benchmark said: ${r.stdout} ${r.stderr}`);
+  return Number((all.at(-1) as RegExpMatchArray)[1]);
+}
+
+/** Requests per second of redis-benchmark GET with a new connection per request (2,000 requests). */
+async function redisFreshRps(lab: Lab): Promise<number> {
+  const r = await lab.run('client', 'taskset', ['-c', CLIENT_CPU, 'redis-benchmark', '-h', lab.address('server'), '-p', String(REDIS_PORT), '-t', 'get', '-n', '2000', '-c', '50', '-k', '0', '-q']);
   const m = /GET: ([\d.]+) requests per second/.exec(r.stdout.replace(/\r/g, '\n'));
   if (m === null) throw new Error(`redis-benchmark said: ${r.stdout} ${r.stderr}`);
   return Number(m[1]);
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+type Table = 'none' | 'ct' | 'palisade';
+type Measure = 'keep' | 'fresh' | 'http';
+const TABLES: Table[] = ['none', 'ct', 'palisade'];
+const MEASURES: Record<Measure, string> = {
+  keep: 'redis GET, 50 long-lived connections',
+  fresh: 'redis GET, a new connection per request',
+  http: 'wrk HTTP GET to nginx, 50 keep-alive connections',
+};
+const measureOnce: Record<Measure, (lab: Lab) => Promise<number>> = { keep: (l) => redisKeepRps(l), fresh: redisFreshRps, http: (l) => wrkRps(l) };
+/** Conntrack and the established rule alone: what any stateful table costs an established packet. */
+const CT_ONLY = ['table inet palisade', 'delete table inet palisade', 'table inet palisade {', '  chain forward {', '    type filter hook forward priority filter; policy accept;', '    ct state established,related accept', '  }', '}', ''].join('\n');
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
+const geomean = (xs: number[]): number => Math.exp(xs.reduce((a, x) => a + Math.log(x), 0) / xs.length);
+
+/** 95% interval of the geometric mean of paired ratios, by a seeded bootstrap (the same ratios give the same interval). */
+function interval(ratios: number[]): [number, number] {
+  const r = seededRandom(0x5eed);
+  const means: number[] = [];
+  for (let b = 0; b < 4000; b++) {
+    const pick: number[] = [];
+    for (let i = 0; i < ratios.length; i++) pick.push(ratios[r.int(0, ratios.length - 1)] as number);
+    means.push(geomean(pick));
+  }
+  means.sort((a, b) => a - b);
+  return [means[Math.floor(0.025 * means.length)] as number, means[Math.floor(0.975 * means.length)] as number];
+}
+
+type Samples = Record<Table, Record<Measure, number[]>>;
+const samples = (): Samples => ({ none: { keep: [], fresh: [], http: [] }, ct: { keep: [], fresh: [], http: [] }, palisade: { keep: [], fresh: [], http: [] } });
+
+/** Each table's per-round ratio to no table: geometric mean with its interval, median, range. */
+function report(title: string, values: Samples, measures: Measure[]): void {
+  console.log(title);
+  for (const measure of measures) {
+    console.log(`  ${MEASURES[measure]}: no table ${median(values.none[measure]).toFixed(0)} req/s (median of ${values.none[measure].length})`);
+    for (const table of ['ct', 'palisade'] as const) {
+      const ratios = values[table][measure].map((v, i) => v / (values.none[measure][i] as number));
+      const [lo, hi] = interval(ratios);
+      const name = table === 'ct' ? 'established rule alone' : "Palisade's table";
+      console.log(`    ${name}: ${median(values[table][measure]).toFixed(0)} req/s; ratio to no table ${geomean(ratios).toFixed(3)} (geometric mean of ${ratios.length} rounds, 95% interval ${lo.toFixed(3)} to ${hi.toFixed(3)}; median ${median(ratios).toFixed(3)}, range ${Math.min(...ratios).toFixed(3)} to ${Math.max(...ratios).toFixed(3)})`);
+    }
+  }
+}
+
+/** Every order of the three labs, so each table is measured first, second and third equally often. */
+const ORDERS = [[0, 1, 2], [1, 2, 0], [2, 0, 1], [0, 2, 1], [2, 1, 0], [1, 0, 2]] as const;
 
 async function main(): Promise<void> {
   const first = build(-1);
@@ -146,68 +221,92 @@ async function main(): Promise<void> {
     console.log(`kernel figures skipped: ${unavailable}`);
     return;
   }
-  const lab = await createLab(LAB);
+  const labs: Lab[] = [];
+  const dirs: string[] = [];
   try {
-    const target = { netns: lab.node.namespace };
-    await enableBridgeFiltering(target);
+    for (const spec of LABS) labs.push(await createLab(spec));
+    const targets = labs.map((l) => ({ netns: l.node.namespace }));
+    for (const t of targets) await enableBridgeFiltering(t);
+    const lab0 = targets[0] as { netns: string };
     let t = process.hrtime.bigint();
-    await applyScript(first.text, target);
+    await applyScript(first.text, lab0);
     console.log(`first load (nft -f, empty namespace): ${ms(t).toFixed(0)} ms`);
     // A policy change: one rule's port range widened; compile and replace the whole table.
     t = process.hrtime.bigint();
     const changed = build(RULES / 2);
-    await applyScript(changed.text, target);
+    await applyScript(changed.text, lab0);
     console.log(`policy change → new table in force (compile + ruleset + atomic replace): ${ms(t).toFixed(0)} ms`);
-    const listed = await listTable(target);
+    const listed = await listTable(lab0);
     console.log(`table listed back: ${((listed ?? '').length / 1e6).toFixed(1)} MB`);
 
-    await startRedis(lab);
-    const dir = mkdtempSync(join(tmpdir(), 'palisade-bench-nginx-'));
-    await startNginx(lab, dir);
-    const rounds = 7;
-    const keep: Record<'none' | 'palisade', number[]> = { none: [], palisade: [] };
-    const fresh: Record<'none' | 'palisade', number[]> = { none: [], palisade: [] };
-    const http: Record<'none' | 'palisade', number[]> = { none: [], palisade: [] };
-    for (let i = 0; i < rounds; i++) {
-      for (const mode of ['none', 'palisade'] as const) {
-        if (mode === 'none') await removeTable(target);
-        else await applyScript(changed.text, target);
-        keep[mode].push(await redisRps(lab, 1, 400_000));
-        fresh[mode].push(await redisRps(lab, 0, 2_000));
-        http[mode].push(await wrkRps(lab));
+    for (const lab of labs) {
+      await startRedis(lab);
+      const dir = mkdtempSync(join(tmpdir(), 'palisade-bench-nginx-'));
+      dirs.push(dir);
+      await startNginx(lab, dir);
+    }
+    const put = async (lab: number, table: Table): Promise<void> => {
+      const target = targets[lab] as { netns: string };
+      if (table === 'none') await removeTable(target);
+      else await applyScript(table === 'ct' ? CT_ONLY : changed.text, target);
+    };
+    // Two methods, in every phase. Alone: one lab at a time, the other two idle: the throughput
+    // the issue asks about, but a round's figures move by ±20% with the machine. Side by side: the
+    // three labs under the same load at once, sharing the same two cores, so whatever slows the
+    // machine slows all three alike and the ratio of their rates is the ratio of what a request
+    // costs with each table (the scheduler gives each the same CPU time).
+    const alone = samples();
+    const shared = samples();
+    console.log(`measuring: 3 phases (the labs swap tables), each ${ROUNDS} rounds alone and ${SHARED_ROUNDS} side by side, ${SECONDS} s a measurement`);
+    for (let phase = 0; phase < 3; phase++) {
+      // Lab i holds TABLES[(i + phase) % 3]; the old table goes first so a lab never holds two.
+      const tableOf = (lab: number): Table => TABLES[(lab + phase) % 3] as Table;
+      for (let lab = 0; lab < labs.length; lab++) if (tableOf(lab) !== 'palisade') await put(lab, tableOf(lab));
+      for (let lab = 0; lab < labs.length; lab++) if (tableOf(lab) === 'palisade') await put(lab, 'palisade');
+      // The kernel frees a replaced table after the commit; let that finish, then warm every path.
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      for (const lab of labs) await wrkRps(lab, 1);
+      for (let round = 0; round < ROUNDS; round++) {
+        const order = ORDERS[(phase * ROUNDS + round) % ORDERS.length] as readonly number[];
+        for (const measure of ['keep', 'fresh', 'http'] as const) {
+          for (const i of order) alone[tableOf(i)][measure].push(await measureOnce[measure](labs[i] as Lab));
+        }
+        console.log(`phase ${phase + 1}, alone, round ${round + 1}: wrk req/s ${order.map((i) => `${tableOf(i)} ${(alone[tableOf(i)].http.at(-1) as number).toFixed(0)}`).join(', ')}`);
+      }
+      for (let round = 0; round < SHARED_ROUNDS; round++) {
+        for (const measure of ['keep', 'http'] as const) {
+          const rates = await Promise.all(labs.map((lab) => measureOnce[measure](lab)));
+          rates.forEach((rate, i) => shared[tableOf(i)][measure].push(rate));
+        }
+        console.log(`phase ${phase + 1}, side by side, round ${round + 1}: wrk req/s ${labs.map((_, i) => `${tableOf(i)} ${(shared[tableOf(i)].http.at(-1) as number).toFixed(0)}`).join(', ')}`);
       }
     }
-    const line = (what: string, x: Record<'none' | 'palisade', number[]>): string =>
-      `${what}: no table ${median(x.none).toFixed(0)} req/s, Palisade's table ${median(x.palisade).toFixed(0)} req/s, ratio ${(median(x.palisade) / median(x.none)).toFixed(3)} (median of ${rounds}; ratio per round ${x.palisade.map((p, i) => (p / (x.none[i] as number)).toFixed(3)).join(' ')})`;
-    console.log(line('redis GET, 50 long-lived connections', keep));
-    console.log(line('redis GET, a new connection per request', fresh));
-    console.log(line('wrk HTTP GET to nginx, 50 keep-alive connections', http));
+    report('alone (one lab at a time):', alone, ['keep', 'fresh', 'http']);
+    report('side by side (three labs at once on the same cores):', shared, ['keep', 'http']);
 
     // The same two connections when their rule names applications: redirected to the L7 proxy,
-    // identified, decided and spliced by it (Node), against no table.
+    // identified, decided and spliced by it (Node), against no table in the same lab.
     const l7 = build(-1, ['redis', 'http']);
+    const lab = labs[0] as Lab;
     const proxy = await startProxyHost({ port: PROXY_PORT, netns: lab.node.namespace, input: { policy: l7.policy, inventory: l7.inventory, udp: l7.udp }, onDecision: () => undefined, say: (m) => console.log(`proxy: ${m}`) });
-    const through: Record<string, number[]> = { keep: [], fresh: [], http: [] };
+    const through: Record<'none' | 'proxy', Record<Measure, number[]>> = { none: { keep: [], fresh: [], http: [] }, proxy: { keep: [], fresh: [], http: [] } };
     try {
-      await applyScript(l7.text, target);
       for (let i = 0; i < 3; i++) {
-        through.keep?.push(await redisRps(lab, 1, 200_000));
-        through.fresh?.push(await redisRps(lab, 0, 2_000));
-        through.http?.push(await wrkRps(lab));
+        for (const mode of ['none', 'proxy'] as const) {
+          if (mode === 'none') await removeTable(lab0);
+          else await applyScript(l7.text, lab0);
+          for (const measure of ['keep', 'fresh', 'http'] as const) through[mode][measure].push(await measureOnce[measure](lab));
+        }
       }
     } finally {
       await proxy.stop();
     }
-    const viaProxy = (what: string, xs: number[], none: number[]): string =>
-      `${what} through the L7 proxy: ${median(xs).toFixed(0)} req/s, ratio to no table ${(median(xs) / median(none)).toFixed(3)} (median of 3)`;
-    console.log(viaProxy('redis GET, 50 long-lived connections', through.keep ?? [], keep.none));
-    console.log(viaProxy('redis GET, a new connection per request', through.fresh ?? [], fresh.none));
-    console.log(viaProxy('wrk HTTP GET to nginx, 50 keep-alive connections', through.http ?? [], http.none));
-    await removeTable(target);
-    await lab.destroy();
-    rmSync(dir, { recursive: true, force: true });
+    for (const [measure, what] of Object.entries(MEASURES) as [Measure, string][]) {
+      console.log(`${what} through the L7 proxy: ${median(through.proxy[measure]).toFixed(0)} req/s, ratio to no table ${(median(through.proxy[measure]) / median(through.none[measure])).toFixed(3)} (medians of 3)`);
+    }
   } finally {
-    await lab.destroy();
+    for (const lab of labs) await lab.destroy();
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   }
 }
 
