@@ -89,7 +89,7 @@ async function runAgent(opts: Options): Promise<number> {
       return EXIT_OK;
     }
     const agent = await startAgent(base);
-    const reload = (): void => void agent.reload();
+    const reload = (): void => void agent.reload({ force: true });
     const status = (): void => void agent.status().then((st) => say(`status ${JSON.stringify(st)}`));
     // Every handler is in place before "enforcing" is said: whoever waits for it may signal at once.
     process.on('SIGHUP', reload);
@@ -98,7 +98,7 @@ async function runAgent(opts: Options): Promise<number> {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
     });
-    say(`enforcing${opts.netns !== undefined ? ` in ${opts.netns}` : ''} (fail ${fail}); SIGHUP reloads, SIGUSR1 prints counters`);
+    say(`enforcing${opts.netns !== undefined ? ` in ${opts.netns}` : ''} (fail ${fail}); SIGHUP reloads and replaces the table, SIGUSR1 prints counters`);
     await stopped;
     process.off('SIGHUP', reload);
     process.off('SIGUSR1', status);

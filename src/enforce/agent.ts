@@ -10,7 +10,7 @@ import { loadInventory } from '../inventory/load.js';
 import { compile } from '../policy/compile.js';
 import { formatDiagnostic, hasErrors } from '../policy/diagnostics.js';
 import { loadPolicy } from '../policy/document/load.js';
-import { applyScript, enableBridgeFiltering, removeTable, type NftTarget } from './nft/apply.js';
+import { applyScript, enableBridgeFiltering, removeTable, tableExists, type NftTarget } from './nft/apply.js';
 import { compileRuleset, DEFAULT_LOG_GROUP, DEFAULT_LOG_PER_SECOND, DEFAULT_UDP_LISTEN, type Ruleset } from './nft/ruleset.js';
 import { startWatchdog, type Watchdog } from './nft/watchdog.js';
 import { violationOfDecision, watchViolations, type Violation, type ViolationSource } from './violations.js';
@@ -131,8 +131,12 @@ export interface AgentStatus {
 }
 
 export interface Agent {
-  /** Reloads now (what a file change or SIGHUP does); resolves when the attempt is over. */
-  reload(): Promise<void>;
+  /**
+   * Reloads now; resolves when the attempt is over. A file change leaves the table alone when the
+   * files compile to the ruleset already in force (editors and tools rewrite files unchanged);
+   * `force` (SIGHUP) replaces it anyway.
+   */
+  reload(opts?: { force?: boolean }): Promise<void>;
   status(): Promise<AgentStatus>;
   /** Stops watching; removes the table (fail open) or leaves it in force (fail closed). */
   stop(): Promise<void>;
@@ -195,11 +199,19 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
 
   // One reload at a time; changes during a reload cause one more afterwards.
   let running: Promise<void> | undefined;
-  let again = false;
-  const reloadOnce = async (): Promise<void> => {
+  let again: { force: boolean } | undefined;
+  const reloadOnce = async (force: boolean): Promise<void> => {
     const t0 = Date.now();
     try {
       const next = await buildRuleset(opts, Date.now(), current);
+      if (!force && next.ruleset.text === current.ruleset.text && (await tableExists(target))) {
+        // Same table: replacing it would only reset its counters (and cost a full load at scale).
+        // The proxy still takes the new policy, which may differ where this node's table does not.
+        current = next;
+        await proxy?.update(next.input);
+        opts.say(`reloaded: the files compile to the ruleset in force (${next.ruleset.stats.rules} rules); the table stays as it is`);
+        return;
+      }
       // The proxy listens for the new UDP destinations (and still the old ones, whose ports no new
       // destination takes) before the new table sends datagrams there; after the switch only the
       // new ones stay.
@@ -221,16 +233,19 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       opts.say('reload failed: the previous ruleset stays in force');
     }
   };
-  const reload = (): Promise<void> => {
+  const reload = (how: { force?: boolean } = {}): Promise<void> => {
+    const force = how.force === true;
     if (running !== undefined) {
-      again = true;
+      again = { force: force || again?.force === true };
       return running;
     }
     running = (async () => {
-      do {
-        again = false;
-        await reloadOnce();
-      } while (again);
+      let next: { force: boolean } | undefined = { force };
+      while (next !== undefined) {
+        again = undefined;
+        await reloadOnce(next.force);
+        next = again;
+      }
       running = undefined;
     })();
     return running;

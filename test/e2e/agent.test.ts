@@ -231,6 +231,29 @@ describe('palisade agent on a node namespace', { skip, timeout: E2E_TIMEOUT_MS }
     assert.equal(await reaches(lab, 'web', 'db', PORT.db), false);
   });
 
+  test('a file rewritten unchanged leaves the table and its counters in force; a table removed by hand comes back', async () => {
+    const agent = start('closed');
+    await enforcing(agent);
+    assert.equal(await reaches(lab, 'api', 'db', PORT.db), true);
+    const counted = (text: string | undefined): number => [...(text ?? '').matchAll(/packets (\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
+    const before = await table();
+    assert.ok(counted(before) > 0, 'the connection was counted');
+    const kept = (): number => agent.messages.filter((m) => m.includes('the table stays as it is')).length;
+    writeFileSync(join(dir, 'policy.yaml'), POLICY);
+    await agent.waitFor('"the table stays as it is" message', () => kept() === 1);
+    const after = await table();
+    assert.equal(shape(after), shape(before));
+    assert.ok(counted(after) >= counted(before), 'the counters were not reset');
+
+    await removeTable({ netns: lab.node.namespace });
+    writeFileSync(join(dir, 'policy.yaml'), POLICY);
+    const reloads = agent.messages.filter((m) => m.includes('reloaded')).length;
+    await agent.waitFor('"reloaded" message', () => agent.messages.filter((m) => m.includes('reloaded')).length > reloads);
+    assert.equal(kept(), 1, 'a missing table is loaded again, not skipped');
+    assert.equal(shape(await table()), shape(before));
+    assert.equal(await reaches(lab, 'web', 'db', PORT.db), false);
+  });
+
   test('a connection established before a reload carries traffic after the table is replaced', async () => {
     const agent = start('closed');
     await enforcing(agent);

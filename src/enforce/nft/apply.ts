@@ -74,6 +74,13 @@ export async function listTable(target: NftTarget = {}): Promise<string | undefi
   throw new NftError(`nft list table ${TABLE_FAMILY} ${TABLE_NAME}${where(target)}: ${firstLines(r.stderr)}`);
 }
 
+/** Whether Palisade's table is in the kernel, without listing its rules (`nft list tables inet`). */
+export async function tableExists(target: NftTarget = {}): Promise<boolean> {
+  const r = await run(inNamespace(target, ['nft', 'list', 'tables', TABLE_FAMILY]));
+  if (r.code !== 0) throw new NftError(`nft list tables ${TABLE_FAMILY}${where(target)}: ${firstLines(r.stderr)}`);
+  return r.stdout.split('\n').some((line) => line.trim() === `table ${TABLE_FAMILY} ${TABLE_NAME}`);
+}
+
 /**
  * Makes the inet hooks see traffic between pods on one bridge (DESIGN.md: bridged packets reach
  * the forward chain only with bridge-nf-call-iptables=1 in that namespace). The switch is per
