@@ -18,6 +18,8 @@ import { startProxyHost, type ProxyHost, type ProxyInput } from './proxy/host.js
 import { proxyPolicy, type ProxyPolicy } from './proxy/proxy.js';
 import { startTap, type Tap, type TapStats } from './tap.js';
 import type { ProxyStats } from './proxy/proxy.js';
+import { connectionOf } from './proxy/decision.js';
+import { pruneTracked, type TrackedConnection } from './conntrack.js';
 import type { UdpStats } from './proxy/udp.js';
 import type { Flow } from '../model/flow.js';
 
@@ -99,15 +101,43 @@ function summary(r: Ruleset, ms: number): string {
   return `${s.rules} rules in force (${s.nftRules} nft rules, ${s.sets} sets, ${s.elements} set elements) for ${s.localWorkloads} workloads, applied in ${ms} ms`;
 }
 
+/**
+ * Whether the table in force would drop the connection if it were new: a side on this node in
+ * protect refuses it whatever its application (one a rule naming applications could still let
+ * through is not refused here: its application was never seen).
+ */
+function refusedNow(built: Built, c: TrackedConnection, now: number): boolean {
+  const v = built.decisions.decide(connectionOf(c.proto, c.client, c.server, now, undefined, true));
+  return !v.allowed && v.pending !== true && v.perimeters.some((p) => !p.allowed && p.mode === 'protect' && built.ruleset.local.has(p.workload));
+}
+
+/**
+ * Once a table is in force: the tracked connections it refuses are removed from conntrack, so
+ * they end (their next packet is dropped as a new connection and reported) instead of riding
+ * the established fast path until they close.
+ */
+async function cutRefused(target: NftTarget, built: Built, say: (line: string) => void): Promise<void> {
+  const now = Date.now();
+  try {
+    const r = await pruneTracked(target, (c) => !refusedNow(built, c, now));
+    if (r.removed > 0) say(`${r.removed} tracked connection${r.removed === 1 ? '' : 's'} the policy no longer allows ${r.removed === 1 ? 'was' : 'were'} cut`);
+    if (r.over > 0) say(`warning: ${r.over} more tracked connections the policy no longer allows stay until the next reload`);
+  } catch (err) {
+    say(`warning: ${(err as Error).message}: connections the policy no longer allows stay open until they end`);
+  }
+}
+
 /** Compiles and applies once; the table stays in force. */
 export async function applyOnce(opts: Omit<AgentOptions, 'fail' | 'onViolation'>): Promise<Ruleset> {
   const target: NftTarget = opts.netns !== undefined ? { netns: opts.netns } : {};
   const started = Date.now();
   // No process stays to proxy: connections that need layer 7 are not redirected.
-  const { ruleset } = await buildRuleset({ ...opts, l7Proxy: undefined });
+  const built = await buildRuleset({ ...opts, l7Proxy: undefined });
+  const { ruleset } = built;
   sayNotes(ruleset, opts.say);
   await bridgeFiltering(target, opts.say);
   await applyScript(ruleset.text, target);
+  await cutRefused(target, built, opts.say);
   opts.say(summary(ruleset, Date.now() - started));
   return ruleset;
 }
@@ -194,6 +224,8 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     await violations.stop();
     throw err;
   }
+  // Connections from before (an agent restarted under a changed policy) meet this table too.
+  await cutRefused(target, current, opts.say);
   opts.say(summary(current.ruleset, Date.now() - started));
   const watchdog: Watchdog | undefined = opts.fail === 'open' ? startWatchdog(target) : undefined;
 
@@ -208,7 +240,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
         // Same table: replacing it would only reset its counters (and cost a full load at scale).
         // The proxy still takes the new policy, which may differ where this node's table does not.
         current = next;
-        await proxy?.update(next.input);
+        await proxy?.update(next.input, { revisit: true });
         opts.say(`reloaded: the files compile to the ruleset in force (${next.ruleset.stats.rules} rules); the table stays as it is`);
         return;
       }
@@ -224,7 +256,8 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
         throw err;
       }
       current = next;
-      await proxy?.update(next.input);
+      await proxy?.update(next.input, { revisit: true });
+      await cutRefused(target, next, opts.say);
       sayNotes(next.ruleset, opts.say);
       opts.say(`reloaded: ${summary(next.ruleset, Date.now() - t0)}`);
     } catch (err) {

@@ -49,6 +49,9 @@ spec:
       action: allow
 `;
 
+/** The policy with web → db allowed too. */
+const OPENED = POLICY.replace('from: api\n      to: db', 'from: [api, web]\n      to: db');
+
 const INVENTORY = inventoryYaml('e2e', LAB.hosts);
 
 function startAgent(lab: Lab, dir: string, fail: 'open' | 'closed', extra: readonly string[] = []): AgentRun {
@@ -216,8 +219,7 @@ describe('palisade agent on a node namespace', { skip, timeout: E2E_TIMEOUT_MS }
     const agent = start('closed');
     await enforcing(agent);
     const original = shape(await table());
-    const opened = POLICY.replace('from: api\n      to: db', 'from: [api, web]\n      to: db');
-    writeFileSync(join(dir, 'policy.yaml'), opened);
+    writeFileSync(join(dir, 'policy.yaml'), OPENED);
     try {
       agent.child.kill('SIGHUP');
       await agent.waitFor('"reloaded" message', () => agent.messages.some((m) => m.includes('reloaded')));
@@ -254,28 +256,64 @@ describe('palisade agent on a node namespace', { skip, timeout: E2E_TIMEOUT_MS }
     assert.equal(await reaches(lab, 'web', 'db', PORT.db), false);
   });
 
-  test('a connection established before a reload carries traffic after the table is replaced', async () => {
-    const agent = start('closed');
-    await enforcing(agent);
-    // One TCP connection from api to db: a request now, another when told on stdin.
-    const client = lab.spawn('api', process.execPath, [
+  /** One keep-alive HTTP connection from a pod: a request now, another on ask(). */
+  const keepAlive = (from: string, to: string, port: number): { answers: () => number; ask: () => void; closed: () => boolean; stop: () => void } => {
+    const client = lab.spawn(from, process.execPath, [
       '-e',
-      `const s = require('node:net').connect(${PORT.db}, '${LAB.hosts.db}', () => s.write('GET / HTTP/1.1\\r\\nHost: db\\r\\n\\r\\n'));
+      `const s = require('node:net').connect(${port}, '${lab.address(to)}', () => s.write('GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n'));
        s.on('data', () => console.log('answered'));
+       s.on('error', () => undefined);
        s.on('close', () => console.log('closed'));
-       process.stdin.on('data', () => s.write('GET / HTTP/1.1\\r\\nHost: db\\r\\n\\r\\n'));`,
+       process.stdin.on('data', () => s.write('GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n'));`,
     ]);
     let said = '';
     client.stdout?.setEncoding('utf8').on('data', (t: string) => (said += t));
-    const answers = (): number => said.split('answered').length - 1;
-    await agent.waitFor('the first answer', () => answers() >= 1, 5000);
+    return {
+      answers: () => said.split('answered').length - 1,
+      ask: () => client.stdin?.write('again\n'),
+      closed: () => said.includes('closed'),
+      stop: () => client.kill('SIGTERM'),
+    };
+  };
+
+  test('a connection established before a reload carries traffic after the table is replaced', async () => {
+    const agent = start('closed');
+    await enforcing(agent);
+    const conn = keepAlive('api', 'db', PORT.db);
+    await agent.waitFor('the first answer', () => conn.answers() >= 1, 5000);
     const reloads = agent.messages.filter((m) => m.includes('reloaded')).length;
     agent.child.kill('SIGHUP');
     await agent.waitFor('"reloaded" message', () => agent.messages.filter((m) => m.includes('reloaded')).length > reloads);
-    client.stdin?.write('again\n');
-    await agent.waitFor('the answer after the reload', () => answers() >= 2, 5000);
-    assert.equal(said.includes('closed'), false);
-    client.kill('SIGTERM');
+    conn.ask();
+    await agent.waitFor('the answer after the reload', () => conn.answers() >= 2, 5000);
+    assert.equal(conn.closed(), false);
+    conn.stop();
+  });
+
+  test('a reload cuts the established connections the new policy refuses, and only those', async () => {
+    writeFileSync(join(dir, 'policy.yaml'), OPENED);
+    const agent = start('closed');
+    try {
+      await enforcing(agent);
+      const kept = keepAlive('api', 'db', PORT.db);
+      const revoked = keepAlive('web', 'db', PORT.db);
+      await agent.waitFor('both first answers', () => kept.answers() >= 1 && revoked.answers() >= 1, 5000);
+      writeFileSync(join(dir, 'policy.yaml'), POLICY);
+      // Earlier tests' closed connections may still be tracked (TIME_WAIT) and go too.
+      await agent.waitFor('"cut" message', () => agent.messages.some((m) => /\d+ tracked connections? the policy no longer allows (was|were) cut/.test(m)));
+      const started = Date.now();
+      kept.ask();
+      revoked.ask();
+      await agent.waitFor('the kept connection answers', () => kept.answers() >= 2, 5000);
+      // The cut connection's next packet meets the table as a new connection: dropped, reported.
+      await agent.waitFor('violation web → db', () => agent.violations.some((v) => isFrom('web', 'db', PORT.db)(v) && Date.parse(v.time) >= started - 1000), 3000);
+      assert.equal(revoked.answers(), 1, 'no answer on the cut connection');
+      assert.equal(kept.closed(), false);
+      kept.stop();
+      revoked.stop();
+    } finally {
+      writeFileSync(join(dir, 'policy.yaml'), POLICY);
+    }
   });
 
   test('kill -9 of an agent that fails closed leaves the table blocking, and a restart takes over', async () => {

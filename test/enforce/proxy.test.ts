@@ -318,6 +318,33 @@ test('a large exchange is spliced intact both ways, half-close included', async 
   assert.equal((await px.next()).action, 'allow');
 });
 
+test('a policy change cuts the open connections it no longer allows once revisited, and only those', async () => {
+  const port = await echoServer();
+  const both = policy(groups, [rule('web-db-http', 'web', 'db', { applications: ['http'] }), rule('attacker-db-http', 'attacker', 'db', { applications: ['http'] })]);
+  const px = await startProxy(both, port);
+  const request = 'GET / HTTP/1.1\r\nHost: db\r\n\r\n';
+  const open = async (from: string): Promise<{ s: Socket; done: Promise<{ data: string; reset: boolean }> }> => {
+    const s = dial(px.port, from);
+    const done = drain(s);
+    s.write(request);
+    assert.equal((await px.next()).action, 'allow');
+    return { s, done };
+  };
+  const kept = await open(CLIENT);
+  const cut = await open(ATTACKER);
+  // Only web may still speak HTTP to db: setting the policy alone changes nothing open.
+  px.proxy.setPolicy(proxyPolicy(compile(policy(groups, [rule('web-db-http', 'web', 'db', { applications: ['http'] })]), inv), new AddressIndex(inv)));
+  assert.equal(px.proxy.stats().open, 2);
+  assert.equal(px.proxy.revisit(), 1);
+  assert.equal((await cut.done).reset, true, 'the connection the policy no longer allows is reset');
+  assert.equal(px.proxy.stats().revoked, 1);
+  kept.s.end(request);
+  const got = await kept.done;
+  assert.equal(got.reset, false);
+  assert.equal(got.data, request + request, 'the allowed connection carried on');
+  assert.equal(px.proxy.revisit(), 0, 'nothing more to cut');
+});
+
 /** A DNS query for `name` (A, recursion desired). */
 function dnsQuery(id: number, name: string): Buffer {
   const labels = name.split('.').map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)]));
@@ -375,6 +402,11 @@ test('UDP: datagrams to a proxied destination are identified per client, relayed
   assert.notEqual(decisions[2]?.app, 'dns');
   assert.equal(decisions[2]?.evidence.c2s.toString(), 'not dns at all, just text\n');
   assert.equal(proxy.udpStats().blocked, 2);
+  // The DNS rule goes: web's relayed session ends on revisit, and its next query is dropped.
+  proxy.setPolicy(proxyPolicy(compile(policy(groups, []), inv), new AddressIndex(inv)));
+  assert.equal(proxy.revisit(), 1);
+  assert.equal(proxy.udpStats().revoked, 1);
+  assert.equal(await ask(CLIENT, dnsQuery(0x5678, 'db.shop.svc.cluster.local')), undefined, 'no answer once the rule is gone');
   await proxy.setUdpDestinations([]);
   assert.equal(proxy.udpStats().sessions, 0, 'sessions go with their destination');
 });

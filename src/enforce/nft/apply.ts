@@ -21,7 +21,8 @@ export class NftError extends Error {
 /** Bounds what is kept of nft's output: a listing of a large table is many megabytes, errors are short. */
 const MAX_OUTPUT = 256 * 1024 * 1024;
 
-function inNamespace(target: NftTarget, argv: string[]): string[] {
+/** argv run in the target namespace (`ip netns exec`), or as it is. */
+export function inNamespace(target: NftTarget, argv: string[]): string[] {
   return target.netns === undefined ? argv : ['ip', 'netns', 'exec', target.netns, ...argv];
 }
 

@@ -93,6 +93,8 @@ export interface Ruleset {
   notes: string[];
   /** UDP destinations redirected to the L7 proxy, each to its own listening port. */
   udpDestinations: UdpDestination[];
+  /** Ids of the workloads whose perimeters this table holds (those on the node). */
+  local: ReadonlySet<string>;
   stats: { rules: number; nftRules: number; sets: number; elements: number; localWorkloads: number; redirectingRules: number };
 }
 
@@ -490,7 +492,7 @@ export function compileRuleset(policy: Policy, inventory: Inventory, compiled: C
   // whole file as one transaction, so the old table stays in force until the new one is complete.
   const text = [`table ${TABLE_FAMILY} ${TABLE_NAME}`, `delete table ${TABLE_FAMILY} ${TABLE_NAME}`, `table ${TABLE_FAMILY} ${TABLE_NAME} {`, ...body, '}', ''].join('\n');
   const elements = sets.reduce((n, s) => n + s.v4.length + s.v6.length, 0);
-  return { text, counters, tags, notes, udpDestinations: udpDestinations.map(({ ip, port, listen }) => ({ ip, port, listen })), stats: { rules: inForce, nftRules: forward.length + chainRules + natRules, sets: setDecls.length, elements, localWorkloads: local.size, redirectingRules: redirecting } };
+  return { text, counters, tags, notes, udpDestinations: udpDestinations.map(({ ip, port, listen }) => ({ ip, port, listen })), local, stats: { rules: inForce, nftRules: forward.length + chainRules + natRules, sets: setDecls.length, elements, localWorkloads: local.size, redirectingRules: redirecting } };
 }
 
 /** Every single address the spans of the known set hold, ascending (workload and node addresses). */

@@ -2,7 +2,7 @@
 // lives exactly as long as the IPC channel to its agent.
 
 import { checkOriginalDestination } from './original-dst.js';
-import { policyOf, type FromChild, type ToChild } from './host.js';
+import { policyOf, sayRevoked, type FromChild, type ToChild } from './host.js';
 import { L7Proxy } from './proxy.js';
 
 const send = (m: FromChild): void => {
@@ -52,6 +52,7 @@ process.on('message', (m: ToChild) => {
       } else if (m.type === 'update') {
         proxy?.setPolicy(policyOf(m.input));
         await proxy?.setUdpDestinations(m.input.udp);
+        if (m.revisit === true && proxy !== undefined) sayRevoked(proxy.revisit(), (line) => send({ type: 'say', line }));
         send({ type: 'done', id: m.id });
       } else if (m.type === 'stats') {
         send(proxy === undefined ? { type: 'done', id: m.id } : { type: 'done', id: m.id, stats: { ...proxy.stats(), udp: proxy.udpStats() } });

@@ -37,8 +37,11 @@ export interface ProxyHostOptions {
 
 export interface ProxyHost {
   readonly port: number;
-  /** The policy for connections decided from now on. */
-  update(input: ProxyInput): Promise<void>;
+  /**
+   * The policy for connections decided from now on; with `revisit`, open connections are decided
+   * again with it and those it no longer allows are cut (once the new table is in force).
+   */
+  update(input: ProxyInput, how?: { revisit?: boolean }): Promise<void>;
   stats(): Promise<ProxyStats & { udp: UdpStats }>;
   stop(): Promise<void>;
   /** Resolves with a reason if the proxy ends while it should be running. */
@@ -46,7 +49,7 @@ export interface ProxyHost {
 }
 
 /** Messages agent → child. */
-export type ToChild = { type: 'start'; port: number; input: ProxyInput } | { type: 'update'; id: number; input: ProxyInput } | { type: 'stats'; id: number } | { type: 'stop' };
+export type ToChild = { type: 'start'; port: number; input: ProxyInput } | { type: 'update'; id: number; input: ProxyInput; revisit?: boolean } | { type: 'stats'; id: number } | { type: 'stop' };
 /** Messages child → agent. */
 export type FromChild =
   | { type: 'ready'; port: number }
@@ -75,14 +78,20 @@ async function startHere(opts: ProxyHostOptions): Promise<ProxyHost> {
   }
   return {
     port,
-    update: async (input) => {
+    update: async (input, how) => {
       proxy.setPolicy(policyOf(input));
       await proxy.setUdpDestinations(input.udp);
+      if (how?.revisit === true) sayRevoked(proxy.revisit(), opts.say);
     },
     stats: async () => ({ ...proxy.stats(), udp: proxy.udpStats() }),
     stop: () => proxy.close(),
     ended: new Promise<string>(() => undefined),
   };
+}
+
+/** Tells the operator about connections a policy change cut. */
+export function sayRevoked(cut: number, say: (line: string) => void): void {
+  if (cut > 0) say(`L7 proxy: ${cut} connection${cut === 1 ? '' : 's'} the new policy no longer allows ${cut === 1 ? 'was' : 'were'} cut`);
 }
 
 /** The child's entry point, run the way this module runs (compiled, or TypeScript through tsx). */
@@ -132,7 +141,7 @@ async function startInNamespace(opts: ProxyHostOptions, netns: string): Promise<
     child.kill('SIGTERM');
     throw err;
   });
-  const ask = (m: { type: 'update'; input: ProxyInput } | { type: 'stats' }): Promise<(ProxyStats & { udp: UdpStats }) | undefined> =>
+  const ask = (m: { type: 'update'; input: ProxyInput; revisit?: boolean } | { type: 'stats' }): Promise<(ProxyStats & { udp: UdpStats }) | undefined> =>
     new Promise((resolve) => {
       if (!child.connected) return resolve(undefined);
       const id = nextId++;
@@ -141,8 +150,8 @@ async function startInNamespace(opts: ProxyHostOptions, netns: string): Promise<
     });
   return {
     port,
-    update: async (input) => {
-      await ask({ type: 'update', input });
+    update: async (input, how) => {
+      await ask({ type: 'update', input, ...(how?.revisit === true ? { revisit: true } : {}) });
     },
     stats: async () => {
       const s = await ask({ type: 'stats' });

@@ -36,7 +36,7 @@ import type { CompiledPolicy } from '../../policy/compile.js';
 import type { AddressIndex } from '../../inventory/attribute.js';
 import { originalDestination, type Destination } from './original-dst.js';
 import { UdpRelay, type UdpLimits, type UdpStats } from './udp.js';
-import { connectionOf, decisionOf, identifiedApp } from './decision.js';
+import { actionOf, connectionOf, decisionOf, identifiedApp } from './decision.js';
 import type { UdpDestination } from '../nft/ruleset.js';
 
 /** What the proxy needs of the policy in force; swapped whole on a reload. */
@@ -126,6 +126,8 @@ export interface ProxyStats {
   /** Decided with the application unidentified. */
   unidentified: number;
   upstreamErrors: number;
+  /** Allowed connections reset because a new policy no longer allows them. */
+  revoked: number;
   open: number;
   pending: number;
 }
@@ -164,7 +166,7 @@ export class L7Proxy {
   private readonly sessions = new Set<Session>();
   private readonly udp: UdpRelay;
   private pending = 0;
-  private readonly counts = { accepted: 0, notRedirected: 0, overflow: 0, allowed: 0, alerts: 0, blocked: 0, unidentified: 0, upstreamErrors: 0 };
+  private readonly counts = { accepted: 0, notRedirected: 0, overflow: 0, allowed: 0, alerts: 0, blocked: 0, unidentified: 0, upstreamErrors: 0, revoked: 0 };
 
   constructor(private readonly opts: ProxyOptions) {
     this.policy = opts.policy;
@@ -209,9 +211,22 @@ export class L7Proxy {
     });
   }
 
-  /** The policy for connections decided from now on; spliced connections are not revisited. */
+  /** The policy for connections decided from now on; revisit() applies it to open ones. */
   setPolicy(policy: ProxyPolicy): void {
     this.policy = policy;
+  }
+
+  /**
+   * Decides every open connection again with the policy in force, with the application it was
+   * identified as: an allowed TCP connection the policy no longer allows is reset, a UDP session
+   * whose decision changed ends (its next datagram starts a new one). The agent calls it once the
+   * new table is in force. Resolves with how many allowed connections were cut.
+   */
+  revisit(): number {
+    let cut = 0;
+    for (const s of [...this.sessions]) if (s.revisit()) cut++;
+    this.counts.revoked += cut;
+    return cut + this.udp.revisit();
   }
 
   stats(): ProxyStats {
@@ -365,6 +380,14 @@ class Session {
     this.timers.push(setTimeout(() => {
       if (!this.decisionMade && this.heldBytes[C2S] === 0) this.connectUpstream();
     }, limits.serverFirstMs));
+  }
+
+  /** Resets the connection if it was let through and the policy in force would now block it. */
+  revisit(): boolean {
+    if (!this.decisionMade || !this.allowed || this.finished) return false;
+    if (actionOf(this.verdict(identifiedApp(this.identifier.result()), false)) !== 'block') return false;
+    this.abort();
+    return true;
   }
 
   /** Ends the connection whatever its state (the proxy is shutting down). */

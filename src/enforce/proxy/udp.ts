@@ -15,7 +15,7 @@ import { Identifier } from '../../dpi/engine.js';
 import { canonicalIp } from '../../model/address.js';
 import type { UdpDestination } from '../nft/ruleset.js';
 import type { ProxyDecision, ProxyEndpoint, ProxyPolicy } from './proxy.js';
-import { connectionOf, decisionOf, identifiedApp } from './decision.js';
+import { actionOf, connectionOf, decisionOf, identifiedApp } from './decision.js';
 
 export interface UdpLimits {
   maxSessions: number;
@@ -37,6 +37,8 @@ export interface UdpStats {
   /** Datagrams dropped because their session was blocked. */
   dropped: number;
   evicted: number;
+  /** Allowed sessions ended because a new policy no longer allows them. */
+  revoked: number;
 }
 
 interface Context {
@@ -71,7 +73,7 @@ export class UdpRelay {
   private readonly listeners = new Map<string, Listener>();
   /** Insertion order is recency: a session used again moves to the end. */
   private readonly sessions = new Map<string, Session>();
-  private readonly counts = { datagrams: 0, allowed: 0, alerts: 0, blocked: 0, dropped: 0, evicted: 0 };
+  private readonly counts = { datagrams: 0, allowed: 0, alerts: 0, blocked: 0, dropped: 0, evicted: 0, revoked: 0 };
 
   constructor(private readonly ctx: Context, limits: Partial<UdpLimits> = {}) {
     this.limits = { ...DEFAULT_UDP_LIMITS, ...limits };
@@ -156,6 +158,24 @@ export class UdpRelay {
     this.sessions.set(key, s);
     s.timer = setTimeout(() => this.decide(s, 'timeout'), this.limits.pendingMs);
     return s;
+  }
+
+  /**
+   * Decides every decided session again with the policy in force: one whose decision changed
+   * ends, so its next datagram starts a session decided afresh. Returns how many allowed sessions
+   * were cut.
+   */
+  revisit(): number {
+    let cut = 0;
+    for (const s of [...this.sessions.values()]) {
+      if (s.state === 'pending') continue;
+      const verdict = this.ctx.policy().decide(connectionOf('udp', s.client, s.server, s.at, identifiedApp(s.identifier.result()), false));
+      if ((actionOf(verdict) === 'block' ? 'block' : 'allow') === s.state) continue;
+      if (s.state === 'allow') cut++;
+      this.end(s);
+    }
+    this.counts.revoked += cut;
+    return cut;
   }
 
   private touch(s: Session): void {
