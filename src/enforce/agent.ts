@@ -106,7 +106,7 @@ function summary(r: Ruleset, ms: number): string {
  * protect refuses it whatever its application (one a rule naming applications could still let
  * through is not refused here: its application was never seen).
  */
-function refusedNow(built: Built, c: TrackedConnection, now: number): boolean {
+function tableRefuses(built: Built, c: TrackedConnection, now: number): boolean {
   const v = built.decisions.decide(connectionOf(c.proto, c.client, c.server, now, undefined, true));
   return !v.allowed && v.pending !== true && v.perimeters.some((p) => !p.allowed && p.mode === 'protect' && built.ruleset.local.has(p.workload));
 }
@@ -119,7 +119,7 @@ function refusedNow(built: Built, c: TrackedConnection, now: number): boolean {
 async function cutRefused(target: NftTarget, built: Built, say: (line: string) => void): Promise<void> {
   const now = Date.now();
   try {
-    const r = await pruneTracked(target, (c) => !refusedNow(built, c, now));
+    const r = await pruneTracked(target, (c) => !tableRefuses(built, c, now));
     if (r.removed > 0) say(`${r.removed} tracked connection${r.removed === 1 ? '' : 's'} the policy no longer allows ${r.removed === 1 ? 'was' : 'were'} cut`);
     if (r.over > 0) say(`warning: ${r.over} more tracked connections the policy no longer allows stay until the next reload`);
   } catch (err) {

@@ -345,6 +345,23 @@ test('a policy change cuts the open connections it no longer allows once revisit
   assert.equal(px.proxy.revisit(), 0, 'nothing more to cut');
 });
 
+test('a connection let through without identification is cut on revisit only when no rule could allow it', async () => {
+  const port = await echoServer();
+  const px = await startProxy(policy(groups, [rule('web-db', 'web', 'db')]), port);
+  const s = dial(px.port, CLIENT);
+  const done = drain(s);
+  const d = await px.next();
+  assert.deepEqual([d.action, d.trigger], ['allow', 'rule'], 'decided at once, nothing identified');
+  const set = (p: Policy): void => px.proxy.setPolicy(proxyPolicy(compile(p, inv), new AddressIndex(inv)));
+  // A rule naming applications could still match what it speaks: kept.
+  set(policy(groups, [rule('web-db-http', 'web', 'db', { applications: ['http'] })]));
+  assert.equal(px.proxy.revisit(), 0);
+  // No rule lets web reach db any more: cut.
+  set(policy(groups, []));
+  assert.equal(px.proxy.revisit(), 1);
+  assert.equal((await done).reset, true);
+});
+
 /** A DNS query for `name` (A, recursion desired). */
 function dnsQuery(id: number, name: string): Buffer {
   const labels = name.split('.').map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)]));

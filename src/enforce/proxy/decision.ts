@@ -4,7 +4,7 @@
 import type { Identification } from '../../dpi/engine.js';
 import type { Connection } from '../../model/connection.js';
 import type { Verdict } from '../../model/verdict.js';
-import type { ProxyAction, ProxyDecision, ProxyEndpoint } from './proxy.js';
+import type { ProxyAction, ProxyDecision, ProxyEndpoint, ProxyPolicy } from './proxy.js';
 
 /** The connection as decide() sees it; `app` only once DPI named it, `pending` while it may still. */
 export function connectionOf(ipProto: Connection['ipProto'], client: ProxyEndpoint, server: ProxyEndpoint, at: number, app: string | undefined, pending: boolean): Connection {
@@ -17,6 +17,21 @@ export function connectionOf(ipProto: Connection['ipProto'], client: ProxyEndpoi
 /** The application to decide with: the registry name, lower-case, when DPI identified it. */
 export function identifiedApp(r: Identification): string | undefined {
   return r.confidence === 'dpi' ? r.app.toLowerCase() : undefined;
+}
+
+/**
+ * What a decided session is known to speak, as connectionOf's last two arguments: the application
+ * DPI named, else still pending unless identification ended without one.
+ */
+export function appOf(r: Identification): [app: string | undefined, pending: boolean] {
+  const app = identifiedApp(r);
+  return [app, app === undefined && !r.done];
+}
+
+/** Whether the policy blocks the connection outright (a pending verdict is not a refusal yet). */
+export function refusedNow(policy: ProxyPolicy, conn: Connection): boolean {
+  const verdict = policy.decide(conn);
+  return verdict.pending !== true && actionOf(verdict) === 'block';
 }
 
 export function actionOf(verdict: Verdict): ProxyAction {

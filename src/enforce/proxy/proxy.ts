@@ -36,7 +36,7 @@ import type { CompiledPolicy } from '../../policy/compile.js';
 import type { AddressIndex } from '../../inventory/attribute.js';
 import { originalDestination, type Destination } from './original-dst.js';
 import { UdpRelay, type UdpLimits, type UdpStats } from './udp.js';
-import { actionOf, connectionOf, decisionOf, identifiedApp } from './decision.js';
+import { appOf, connectionOf, decisionOf, identifiedApp, refusedNow } from './decision.js';
 import type { UdpDestination } from '../nft/ruleset.js';
 
 /** What the proxy needs of the policy in force; swapped whole on a reload. */
@@ -382,10 +382,14 @@ class Session {
     }, limits.serverFirstMs));
   }
 
-  /** Resets the connection if it was let through and the policy in force would now block it. */
+  /**
+   * Resets the connection if it was let through and the policy in force would now block it. One
+   * decided without identification (its rule named no applications) is blocked only if no rule
+   * naming applications could let it through: its application was never looked for.
+   */
   revisit(): boolean {
     if (!this.decisionMade || !this.allowed || this.finished) return false;
-    if (actionOf(this.verdict(identifiedApp(this.identifier.result()), false)) !== 'block') return false;
+    if (!refusedNow(this.proxy.current, connectionOf('tcp', this.clientEnd, this.serverEnd, this.at, ...appOf(this.identifier.result())))) return false;
     this.abort();
     return true;
   }

@@ -15,7 +15,7 @@ import { Identifier } from '../../dpi/engine.js';
 import { canonicalIp } from '../../model/address.js';
 import type { UdpDestination } from '../nft/ruleset.js';
 import type { ProxyDecision, ProxyEndpoint, ProxyPolicy } from './proxy.js';
-import { actionOf, connectionOf, decisionOf, identifiedApp } from './decision.js';
+import { appOf, connectionOf, decisionOf, identifiedApp, refusedNow } from './decision.js';
 
 export interface UdpLimits {
   maxSessions: number;
@@ -169,8 +169,8 @@ export class UdpRelay {
     let cut = 0;
     for (const s of [...this.sessions.values()]) {
       if (s.state === 'pending') continue;
-      const verdict = this.ctx.policy().decide(connectionOf('udp', s.client, s.server, s.at, identifiedApp(s.identifier.result()), false));
-      if ((actionOf(verdict) === 'block' ? 'block' : 'allow') === s.state) continue;
+      const refused = refusedNow(this.ctx.policy(), connectionOf('udp', s.client, s.server, s.at, ...appOf(s.identifier.result())));
+      if ((refused ? 'block' : 'allow') === s.state) continue;
       if (s.state === 'allow') cut++;
       this.end(s);
     }
