@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { canonicalIp } from '../model/address.js';
-import { inNamespace, type NftTarget } from './nft/apply.js';
+import { inNamespace, runIn, type NftTarget } from './nft/apply.js';
 
 export interface TrackedConnection {
   proto: 'tcp' | 'udp';
@@ -104,36 +104,21 @@ export async function pruneTracked(target: NftTarget, keep: (c: TrackedConnectio
 }
 
 /** The addresses of the namespace's own interfaces (`ip -j address show`). */
-function ownAddresses(target: NftTarget): Promise<Set<string>> {
-  return new Promise((resolve, reject) => {
-    const [program, ...rest] = inNamespace(target, ['ip', '-j', 'address', 'show']);
-    const child = spawn(program as string, rest, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let text = '';
-    let said = '';
-    child.stdout.setEncoding('utf8').on('data', (t: string) => (text += t));
-    child.stderr.setEncoding('utf8').on('data', (t: string) => (said = (said + t).slice(-4096)));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) return reject(new ConntrackError(`ip address show failed: ${said.trim() || `exit code ${code}`}`));
-      const out = new Set<string>();
-      try {
-        for (const link of JSON.parse(text) as { addr_info?: { local?: string }[] }[]) {
-          for (const a of link.addr_info ?? []) {
-            const ip = a.local === undefined ? undefined : canonicalIp(a.local);
-            if (ip !== undefined) out.add(ip);
-          }
-        }
-      } catch (err) {
-        return reject(new ConntrackError(`ip address show: ${(err as Error).message}`));
+async function ownAddresses(target: NftTarget): Promise<Set<string>> {
+  const r = await runIn(target, ['ip', '-j', 'address', 'show']);
+  if (r.code !== 0) throw new ConntrackError(`ip address show failed: ${r.stderr.trim() || `exit code ${r.code}`}`);
+  const out = new Set<string>();
+  try {
+    for (const link of JSON.parse(r.stdout) as { addr_info?: { local?: string }[] }[]) {
+      for (const a of link.addr_info ?? []) {
+        const ip = a.local === undefined ? undefined : canonicalIp(a.local);
+        if (ip !== undefined) out.add(ip);
       }
-      resolve(out);
-    });
-  });
-}
-
-function conntrack(target: NftTarget, args: string[]): ReturnType<typeof spawn> {
-  const [program, ...rest] = inNamespace(target, ['conntrack', ...args]);
-  return spawn(program as string, rest, { stdio: ['pipe', 'pipe', 'pipe'] });
+    }
+  } catch (err) {
+    throw new ConntrackError(`ip address show: ${(err as Error).message}`);
+  }
+  return out;
 }
 
 function missing(err: NodeJS.ErrnoException): Error {
@@ -143,12 +128,12 @@ function missing(err: NodeJS.ErrnoException): Error {
 /** Streams `conntrack -L -f family` line by line. */
 function listing(target: NftTarget, family: 'ipv4' | 'ipv6', onLine: (line: string) => void): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = conntrack(target, ['-L', '-f', family]);
+    const [program, ...args] = inNamespace(target, ['conntrack', '-L', '-f', family]);
+    const child = spawn(program as string, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let said = '';
-    child.stderr?.setEncoding('utf8').on('data', (t: string) => (said = (said + t).slice(-4096)));
+    child.stderr.setEncoding('utf8').on('data', (t: string) => (said = (said + t).slice(-4096)));
     child.on('error', (err) => reject(missing(err)));
-    child.stdin?.end();
-    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', onLine);
+    createInterface({ input: child.stdout }).on('line', onLine);
     child.on('close', (code) => {
       if (code === 0) resolve();
       else reject(new ConntrackError(`conntrack -L -f ${family} failed: ${said.trim() || `exit code ${code}`}`));
@@ -159,29 +144,19 @@ function listing(target: NftTarget, family: 'ipv4' | 'ipv6', onLine: (line: stri
 /**
  * Deletes the entries in one conntrack run (`-R file`: one command per line; conntrack cannot
  * read its stdin under `ip netns exec`); an entry that ended meanwhile is not an error. Resolves
- * with how many conntrack reported deleted.
+ * with how many conntrack reported deleted (it prints each one).
  */
 async function remove(target: NftTarget, lines: string[]): Promise<number> {
   const dir = await mkdtemp(join(tmpdir(), 'palisade-conntrack-'));
   try {
     const file = join(dir, 'delete');
     await writeFile(file, `${lines.join('\n')}\n`, { mode: 0o600 });
-    return await new Promise((resolve, reject) => {
-      const child = conntrack(target, ['-R', file]);
-      let deleted = 0;
-      let said = '';
-      child.on('error', (err) => reject(missing(err)));
-      // conntrack prints each entry it deleted, one per line.
-      createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
-        if (line.startsWith('tcp') || line.startsWith('udp')) deleted++;
-      });
-      child.stderr?.setEncoding('utf8').on('data', (t: string) => (said = (said + t).slice(-4096)));
-      child.stdin?.end();
-      child.on('close', (code) => {
-        if (code === 0 || deleted > 0) resolve(deleted);
-        else reject(new ConntrackError(`conntrack -R failed: ${said.trim() || `exit code ${code}`}`));
-      });
+    const r = await runIn(target, ['conntrack', '-R', file]).catch((err: NodeJS.ErrnoException) => {
+      throw missing(err);
     });
+    const deleted = r.stdout.split('\n').filter((line) => line.startsWith('tcp') || line.startsWith('udp')).length;
+    if (r.code !== 0 && deleted === 0) throw new ConntrackError(`conntrack -R failed: ${r.stderr.trim() || `exit code ${r.code}`}`);
+    return deleted;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

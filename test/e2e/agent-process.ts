@@ -1,10 +1,12 @@
 // `palisade agent` as a child process for end-to-end tests: what it reports on stdout (violations,
-// one JSON line each) and says on stderr (operator messages), line by line.
+// one JSON line each) and says on stderr (operator messages), line by line; and a long-lived
+// client whose connection the tests follow across the agent's reloads.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { Violation } from '../../src/enforce/violations.js';
 import { repoRoot } from '../support/corpus.js';
+import type { Lab } from './lab-netns.js';
 
 export interface AgentRun {
   child: ChildProcess;
@@ -60,4 +62,37 @@ export function inventoryYaml(namespace: string, hosts: Record<string, string>):
   const pods = Object.entries(hosts).map(([name, ip]) =>
     [`  - name: ${name}`, `    namespace: ${namespace}`, '    kind: Pod', `    labels: { app: ${name} }`, '    node: node-1', `    image: registry.example/${name}:1`, `    service: ${name}`, `    addresses: [${ip}]`].join('\n'));
   return `workloads:\n${pods.join('\n')}\n`;
+}
+
+export interface KeepAliveClient {
+  /** Answers received so far. */
+  answers(): number;
+  /** Sends another request on the same connection. */
+  ask(): void;
+  closed(): boolean;
+  /** Everything the client printed: "answered", "closed" and error codes (ECONNRESET). */
+  said(): string;
+  stop(): void;
+}
+
+/** One keep-alive HTTP connection from a pod to an address: a request now, another on ask(). */
+export function keepAliveClient(lab: Lab, from: string, to: string, port: number): KeepAliveClient {
+  const request = `'GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n'`;
+  const client = lab.spawn(from, process.execPath, [
+    '-e',
+    `const s = require('node:net').connect(${port}, '${to}', () => s.write(${request}));
+     s.on('data', () => console.log('answered'));
+     s.on('error', (e) => console.log(e.code));
+     s.on('close', () => console.log('closed'));
+     process.stdin.on('data', () => s.write(${request}));`,
+  ]);
+  let said = '';
+  client.stdout?.setEncoding('utf8').on('data', (t: string) => (said += t));
+  return {
+    answers: () => said.split('answered').length - 1,
+    ask: () => void client.stdin?.write('again\n'),
+    closed: () => said.includes('closed'),
+    said: () => said,
+    stop: () => void client.kill('SIGTERM'),
+  };
 }

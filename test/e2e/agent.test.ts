@@ -9,7 +9,7 @@ import type { Violation } from '../../src/enforce/violations.js';
 import type { Event } from '../../src/events/index.js';
 import { repoRoot } from '../support/corpus.js';
 import { createLab, skipReason, type Lab } from './lab-netns.js';
-import { inventoryYaml, runAgent, type AgentRun } from './agent-process.js';
+import { inventoryYaml, keepAliveClient, runAgent, type AgentRun } from './agent-process.js';
 
 const skip = skipReason();
 
@@ -256,30 +256,10 @@ describe('palisade agent on a node namespace', { skip, timeout: E2E_TIMEOUT_MS }
     assert.equal(await reaches(lab, 'web', 'db', PORT.db), false);
   });
 
-  /** One keep-alive HTTP connection from a pod: a request now, another on ask(). */
-  const keepAlive = (from: string, to: string, port: number): { answers: () => number; ask: () => void; closed: () => boolean; stop: () => void } => {
-    const client = lab.spawn(from, process.execPath, [
-      '-e',
-      `const s = require('node:net').connect(${port}, '${lab.address(to)}', () => s.write('GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n'));
-       s.on('data', () => console.log('answered'));
-       s.on('error', () => undefined);
-       s.on('close', () => console.log('closed'));
-       process.stdin.on('data', () => s.write('GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n'));`,
-    ]);
-    let said = '';
-    client.stdout?.setEncoding('utf8').on('data', (t: string) => (said += t));
-    return {
-      answers: () => said.split('answered').length - 1,
-      ask: () => client.stdin?.write('again\n'),
-      closed: () => said.includes('closed'),
-      stop: () => client.kill('SIGTERM'),
-    };
-  };
-
   test('a connection established before a reload carries traffic after the table is replaced', async () => {
     const agent = start('closed');
     await enforcing(agent);
-    const conn = keepAlive('api', 'db', PORT.db);
+    const conn = keepAliveClient(lab, 'api', LAB.hosts.db, PORT.db);
     await agent.waitFor('the first answer', () => conn.answers() >= 1, 5000);
     const reloads = agent.messages.filter((m) => m.includes('reloaded')).length;
     agent.child.kill('SIGHUP');
@@ -295,8 +275,8 @@ describe('palisade agent on a node namespace', { skip, timeout: E2E_TIMEOUT_MS }
     const agent = start('closed');
     try {
       await enforcing(agent);
-      const kept = keepAlive('api', 'db', PORT.db);
-      const revoked = keepAlive('web', 'db', PORT.db);
+      const kept = keepAliveClient(lab, 'api', LAB.hosts.db, PORT.db);
+      const revoked = keepAliveClient(lab, 'web', LAB.hosts.db, PORT.db);
       await agent.waitFor('both first answers', () => kept.answers() >= 1 && revoked.answers() >= 1, 5000);
       writeFileSync(join(dir, 'policy.yaml'), POLICY);
       // Earlier tests' closed connections may still be tracked (TIME_WAIT) and go too.

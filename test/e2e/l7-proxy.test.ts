@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { Violation } from '../../src/enforce/violations.js';
 import { namespacePids } from '../../src/enforce/lab/netns.js';
 import { createLab, skipReason, type Lab } from './lab-netns.js';
-import { inventoryYaml, runAgent, type AgentRun } from './agent-process.js';
+import { inventoryYaml, keepAliveClient, runAgent, type AgentRun } from './agent-process.js';
 
 const skip = skipReason();
 
@@ -213,27 +213,18 @@ describe('the L7 proxy behind palisade agent', { skip, timeout: E2E_TIMEOUT_MS }
 
   test('a reload resets the proxied connections the new policy refuses', async () => {
     const a = agent as AgentRun;
-    // One keep-alive HTTP connection from web to db, through the proxy: a request now, another on stdin.
-    const client = lab.spawn('web', process.execPath, [
-      '-e',
-      `const s = require('node:net').connect(${PORT.http}, '${LAB.hosts.db}', () => s.write('GET / HTTP/1.1\\r\\nHost: db\\r\\n\\r\\n'));
-       s.on('data', () => console.log('answered'));
-       s.on('error', (e) => console.log(e.code));
-       s.on('close', () => console.log('closed'));
-       process.stdin.on('data', () => s.write('GET / HTTP/1.1\\r\\nHost: db\\r\\n\\r\\n'));`,
-    ]);
-    let said = '';
-    client.stdout?.setEncoding('utf8').on('data', (t: string) => (said += t));
+    // One keep-alive HTTP connection from web to db, through the proxy.
+    const client = keepAliveClient(lab, 'web', LAB.hosts.db, PORT.http);
     try {
-      await a.waitFor('the first answer', () => said.includes('answered'), 5000);
+      await a.waitFor('the first answer', () => client.answers() >= 1, 5000);
       // web may now speak only Redis to db's HTTP port.
       writeFileSync(join(dir, 'policy.yaml'), policy('Redis'));
       await a.waitFor('"cut" message from the proxy', () => a.messages.some((m) => m.includes('L7 proxy: 1 connection the new policy no longer allows was cut')), 20_000);
-      await a.waitFor('the client sees its connection end', () => said.includes('closed'), 5000);
-      assert.match(said, /ECONNRESET/, 'reset, not closed in order');
-      assert.equal(said.split('answered').length - 1, 1);
+      await a.waitFor('the client sees its connection end', () => client.closed(), 5000);
+      assert.match(client.said(), /ECONNRESET/, 'reset, not closed in order');
+      assert.equal(client.answers(), 1);
     } finally {
-      client.kill('SIGTERM');
+      client.stop();
     }
   });
 

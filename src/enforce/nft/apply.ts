@@ -26,10 +26,15 @@ export function inNamespace(target: NftTarget, argv: string[]): string[] {
   return target.netns === undefined ? argv : ['ip', 'netns', 'exec', target.netns, ...argv];
 }
 
-interface RunResult {
+export interface RunResult {
   code: number;
   stdout: string;
   stderr: string;
+}
+
+/** Runs a program in the target namespace to completion; a non-zero exit is a result, not an error. */
+export function runIn(target: NftTarget, argv: string[], input?: string): Promise<RunResult> {
+  return run(inNamespace(target, argv), input);
 }
 
 /** Runs a program to completion with `input` on its stdin; a non-zero exit is a result, not an error. */
